@@ -1,0 +1,1 @@
+"""Assessment invitations: the link a candidate opens, the questionnaire, the scores."""

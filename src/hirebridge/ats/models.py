@@ -1,0 +1,28 @@
+"""Stored answers for ``Idempotency-Key`` (Stripe semantics: replay for 24 h, reject a different body)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hirebridge.db.base import Base, IdMixin, TimestampMixin
+from hirebridge.db.types import UTCDateTime, UUIDString
+
+
+class IdempotencyRecord(IdMixin, TimestampMixin, Base):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+
+    organization_id: Mapped[str] = mapped_column(
+        UUIDString(), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    endpoint: Mapped[str] = mapped_column(String(100), nullable=False)
+    request_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # None while the first request is still being processed.
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)

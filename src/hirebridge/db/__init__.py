@@ -1,0 +1,1 @@
+"""Database access: engine, sessions, the declarative base and the Alembic migrations."""

@@ -1,0 +1,1 @@
+"""HRIS connections, pushes, remote-record mappings, and one connector per vendor."""

@@ -1,0 +1,1 @@
+"""Organizations (tenants) and their credentials: partner API clients and ATS API keys."""

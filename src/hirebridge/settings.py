@@ -1,0 +1,97 @@
+"""Service settings, read from environment variables (prefix ``HIREBRIDGE_``, plus ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HIREBRIDGE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./hirebridge.db",
+        validation_alias=AliasChoices("DATABASE_URL", "HIREBRIDGE_DATABASE_URL"),
+        description="SQLAlchemy URL. SQLite file under the working directory unless set.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL that candidates' invitation links point at; defaults to the listening address.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs partner access tokens. Required unless demo mode is on."
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s), comma separated (newest first), that encrypt stored HRIS credentials.",
+    )
+    demo: bool = Field(default=False, description="Demo mode: local keys are generated, simulators run.")
+    data_dir: Path = Field(default=Path(".hirebridge"), description="Where demo keys and files are kept.")
+    resume_dir: Path | None = Field(
+        default=None, description="Store resumes as files here instead of in the database."
+    )
+    resume_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted (base64 resumes)."
+    )
+    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    invitation_expiry_days_default: int = Field(default=30, ge=1, le=92)
+    push_wait_seconds: float = Field(
+        default=10.0, ge=0, le=60, description="How long candidate.pushToHris waits for the HRIS's verdict."
+    )
+    workers_in_process: int = Field(
+        default=8, ge=0, le=64, description="Delivery worker threads inside `hirebridge serve` (0: none)."
+    )
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _demo_secret(settings: Settings, name: str) -> str:
+    """A secret generated once per demo data directory, so restarts keep tokens and ciphertexts valid."""
+    path = settings.data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    if name == "encryption.key":
+        from cryptography.fernet import Fernet
+
+        value = Fernet.generate_key().decode()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+class MissingSecretError(RuntimeError):
+    """A required secret is not configured (outside demo mode nothing is generated)."""
+
+
+def signing_key(settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if settings.demo:
+        return _demo_secret(settings, "signing.key")
+    raise MissingSecretError("HIREBRIDGE_SECRET_KEY is not set (it signs partner access tokens).")
+
+
+def encryption_keys(settings: Settings) -> list[str]:
+    if settings.encryption_key is not None:
+        return [k.strip() for k in settings.encryption_key.get_secret_value().split(",") if k.strip()]
+    if settings.demo:
+        return [_demo_secret(settings, "encryption.key")]
+    raise MissingSecretError(
+        "HIREBRIDGE_ENCRYPTION_KEY is not set (it encrypts stored HRIS credentials). "
+        "Generate one with: hirebridge keys generate"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
