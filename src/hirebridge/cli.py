@@ -1,0 +1,189 @@
+"""The `hirebridge` command: serve, worker, orgs, sandbox, db, keys."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hirebridge.settings import MissingSecretError, Settings
+
+app = typer.Typer(
+    help="hirebridge: move candidate data between hiring systems, exactly once in effect.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+orgs_app = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="Secrets for the service's environment.", no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+console = Console(stderr=True)
+
+
+def _settings(demo: bool | None = None) -> Settings:
+    settings = Settings()
+    if demo is not None:
+        settings = settings.model_copy(update={"demo": demo})
+    return settings
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
+    from hirebridge.runtime import Runtime
+
+    try:
+        return Runtime.from_settings(settings)
+    except MissingSecretError as exc:
+        raise _fail(f"{exc}\nFor a local trial run `hirebridge serve --demo`.") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Demo mode: local keys, a demo organization, HRIS simulators.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Delivery worker threads in this process.")] = None,
+) -> None:
+    """Apply pending migrations, then serve the API (and delivery workers) until SIGTERM."""
+    import uvicorn
+
+    from hirebridge.app import create_app
+    from hirebridge.db.migrate import upgrade
+    from hirebridge.serving import background_for, prepare_demo, print_banner
+
+    settings = _settings(demo=demo or None)
+    if workers is not None:
+        settings = settings.model_copy(update={"workers_in_process": workers})
+    _configure_logging(settings)
+    public_url = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    settings = settings.model_copy(update={"public_url": public_url})
+    upgrade(settings.database_url)
+    runtime = _runtime(settings)
+    demo_info = prepare_demo(runtime, port) if settings.demo else None
+    application = create_app(runtime, background=background_for(settings, demo_info))
+    print_banner(console, settings, host, port, demo_info)
+    config = uvicorn.Config(
+        application, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=10
+    )
+    uvicorn.Server(config).run()
+    runtime.close()
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 8,
+) -> None:
+    """Run delivery workers only (scale out: any number of these against the same DATABASE_URL)."""
+    from hirebridge.delivery.worker import run_worker_process
+
+    settings = _settings()
+    _configure_logging(settings)
+    runtime = _runtime(settings)
+    run_worker_process(runtime, threads)
+    runtime.close()
+
+
+@app.command()
+def sandbox(
+    system: Annotated[str, typer.Argument(help="The simulated HRIS, as in externalSystem: bamboohr, bob.")],
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run one HRIS simulator on its own, so that a connection can point at it."""
+    from hirebridge.serving import SIMULATORS
+
+    if system not in SIMULATORS:
+        raise _fail(f"unknown system '{system}'; simulators exist for: {', '.join(sorted(SIMULATORS))}")
+    console.print(f"{system} simulator on http://{host}:{port} (admin: http://{host}:{port}/_sandbox/records)")
+    SIMULATORS[system].main(port=port, host=host)
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Argument(help="Organization name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create an organization; print its partner API client id/secret and an ATS API key (shown once)."""
+    from hirebridge.db.migrate import upgrade
+    from hirebridge.orgs.service import create_organization
+
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise _fail("NAME must be 1 to 255 characters")
+    settings = _settings()
+    upgrade(settings.database_url)
+    from hirebridge.db.engine import make_engine, make_session_factory, transaction
+
+    engine = make_engine(settings.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        issued = create_organization(session, name)
+    engine.dispose()
+    if as_json:
+        print(json.dumps(issued.as_dict()))
+        return
+    console.print(f"Created organization [bold]{issued.organization_name}[/] ({issued.organization_id})")
+    console.print("Shown once; store them now.")
+    print(f"partner client_id:     {issued.client_id}")
+    print(f"partner client_secret: {issued.client_secret}")
+    print(f"ATS API key:           {issued.api_key}")
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations to DATABASE_URL."""
+    from hirebridge.db.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    console.print("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations disagree (run against a migrated database)."""
+    from alembic.util.exc import AutogenerateDiffsDetected
+
+    from hirebridge.db.migrate import check, upgrade
+
+    url = _settings().database_url
+    upgrade(url)
+    try:
+        check(url)
+    except AutogenerateDiffsDetected as exc:
+        raise _fail(f"models and migrations disagree: {exc}") from None
+    console.print("models and migrations agree")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print fresh HIREBRIDGE_SECRET_KEY and HIREBRIDGE_ENCRYPTION_KEY lines for an environment file."""
+    from cryptography.fernet import Fernet
+
+    from hirebridge.security import new_secret
+
+    print(f"HIREBRIDGE_SECRET_KEY={new_secret(32)}")
+    print(f"HIREBRIDGE_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

@@ -1,0 +1,148 @@
+"""What `hirebridge serve` runs beside the API: delivery workers and, in demo mode, the HRIS simulators
+with a demo organization whose connections point at them."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import select
+
+from hirebridge.orgs.service import IssuedCredentials, demo_organization
+from hirebridge.runtime import Runtime
+from hirebridge.settings import Settings
+
+log = logging.getLogger("hirebridge.serve")
+
+
+class _LazySimulators(dict[str, ModuleType]):
+    """externalSystem value -> simulator module (with ``create_app`` and ``main``), imported on first use."""
+
+    MODULES = {"bamboohr": "hirebridge.sandbox.bamboohr.app", "bob": "hirebridge.sandbox.bob.app"}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.MODULES
+
+    def __getitem__(self, key: str) -> ModuleType:
+        return importlib.import_module(self.MODULES[key])
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.MODULES)
+
+    def __len__(self) -> int:
+        return len(self.MODULES)
+
+
+SIMULATORS = _LazySimulators()
+
+# Credentials the demo simulators accept; they guard nothing but the simulators themselves.
+DEMO_CREDENTIALS: dict[str, dict[str, Any]] = {
+    "bamboohr": {"companyDomain": "demo", "apiKey": "sandbox-key"},
+    "bob": {"serviceUserId": "SERVICE-USER", "token": "sandbox-token"},
+}
+DEMO_SETTINGS: dict[str, dict[str, Any]] = {"bamboohr": {}, "bob": {"defaultSite": "New York"}}
+
+
+@dataclass
+class DemoInfo:
+    credentials: IssuedCredentials
+    simulators: dict[str, str] = field(default_factory=dict)  # system -> base URL
+    connections: dict[str, str] = field(default_factory=dict)  # system -> connection id
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+
+def prepare_demo(runtime: Runtime, api_port: int) -> DemoInfo:
+    """Start each simulator on the ports after the API's, and give the demo organization a connection to each."""
+    from hirebridge.hris.models import HrisConnection
+    from hirebridge.serverthread import ServerThread
+
+    simulators: dict[str, str] = {}
+    stops: list[Callable[[], None]] = []
+    for offset, system in enumerate(sorted(SIMULATORS), start=1):
+        sim_app = SIMULATORS[system].create_app()
+        thread = ServerThread(sim_app, port=api_port + offset)
+        try:
+            url = thread.start()
+        except (OSError, SystemExit, RuntimeError):
+            thread = ServerThread(sim_app, port=0)  # the neighbouring port is taken: any free one will do
+            url = thread.start()
+        simulators[system] = url
+        stops.append(thread.stop)
+
+    with runtime.transaction() as session:
+        credentials = demo_organization(session)
+        connections: dict[str, str] = {}
+        for system, url in simulators.items():
+            existing = session.scalars(
+                select(HrisConnection).where(
+                    HrisConnection.organization_id == credentials.organization_id,
+                    HrisConnection.system == system,
+                )
+            ).first()
+            connection = existing or HrisConnection(organization_id=credentials.organization_id, system=system)
+            connection.name = f"{system} sandbox"
+            connection.base_url = url
+            connection.credentials_encrypted = runtime.cipher.encrypt_json(DEMO_CREDENTIALS[system])
+            connection.credential_fields = sorted(DEMO_CREDENTIALS[system])
+            connection.settings = DEMO_SETTINGS[system]
+            connection.requires_accepted_offer = system != "bob"
+            connection.rate_limit_per_second = 10.0
+            connection.is_enabled = True
+            session.add(connection)
+            session.flush()
+            connections[system] = connection.id
+    return DemoInfo(credentials, simulators, connections, stops)
+
+
+def background_for(settings: Settings, demo: DemoInfo | None) -> Callable[[Runtime], Callable[[], None]]:
+    """The lifespan hook: start delivery workers; on shutdown stop them, then the simulators."""
+
+    def start(runtime: Runtime) -> Callable[[], None]:
+        stops: list[Callable[[], None]] = []
+        if settings.workers_in_process > 0:
+            from hirebridge.delivery.worker import start_in_background
+
+            stops.append(start_in_background(runtime, settings.workers_in_process))
+        if demo is not None:
+            stops.extend(demo.stops)
+
+        def stop() -> None:
+            for fn in stops:
+                try:
+                    fn()
+                except Exception:
+                    log.exception("error while stopping background work")
+
+        return stop
+
+    return start
+
+
+def print_banner(console: Console, settings: Settings, host: str, port: int, demo: DemoInfo | None) -> None:
+    url = settings.public_url or f"http://{host}:{port}"
+    database = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.is_sqlite else "PostgreSQL"
+    console.print(f"[bold green]hirebridge[/] listening on [bold]{url}[/]  (database: {database})")
+    console.print(f"  API docs: {url}/docs    health: {url}/healthz")
+    if demo is None:
+        return
+    c = demo.credentials
+    console.print(f"[bold]Demo organization[/] {c.organization_name} ({c.organization_id}); credentials shown once:")
+    print(f"  partner client_id:     {c.client_id}")
+    print(f"  partner client_secret: {c.client_secret}")
+    print(f"  ATS API key:           {c.api_key}")
+    for system, sim_url in demo.simulators.items():
+        print(f"  {system} simulator:     {sim_url}  (records: {sim_url}/_sandbox/records)")
+    print("  Try it (docs/quickstart.md walks through a hire):")
+    print(f"    curl -s -u '{c.api_key}:' -X POST {url}/apiKey.info")
+    sys_stdout_flush()
+
+
+def sys_stdout_flush() -> None:
+    import sys
+
+    sys.stdout.flush()

@@ -1,0 +1,111 @@
+"""Shared fixtures: one fresh database per run (SQLite or PostgreSQL, see tests/support/databases.py), the
+service on a real socket with its delivery workers, and a fresh organization per test for isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from hirebridge.orgs.service import IssuedCredentials, create_organization
+from hirebridge.runtime import Runtime
+from hirebridge.settings import Settings
+from tests.support.databases import backend, fresh_database
+
+
+def pytest_report_header() -> str:
+    return f"hirebridge test database backend: {backend()}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    from hirebridge.db.migrate import upgrade
+
+    with fresh_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-signing-key-" + "x" * 32,
+        encryption_key=Fernet.generate_key().decode(),
+        data_dir=tmp_path_factory.mktemp("data"),
+        push_wait_seconds=5.0,
+        workers_in_process=4,
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime.from_settings(settings)
+    yield rt
+    rt.close()
+
+
+def _background(rt: Runtime):  # type: ignore[no-untyped-def]
+    try:
+        from hirebridge.delivery.worker import start_in_background
+    except ModuleNotFoundError:
+        return lambda: None
+    return start_in_background(rt, rt.settings.workers_in_process)
+
+
+@pytest.fixture(scope="session")
+def service(runtime: Runtime) -> Iterator[str]:
+    """The whole service (API + delivery workers) listening on a real socket; yields its base URL."""
+    from hirebridge.app import create_app
+    from hirebridge.serverthread import ServerThread
+
+    thread = ServerThread(create_app(runtime, background=_background))
+    url = thread.start()
+    runtime.public_url = url
+    yield url
+    thread.stop()
+
+
+@pytest.fixture
+def client(service: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=service, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def org(runtime: Runtime) -> IssuedCredentials:
+    """A fresh organization with partner client credentials and an all-permissions ATS API key."""
+    with runtime.transaction() as session:
+        return create_organization(session, "Test Org")
+
+
+@dataclass
+class PartnerSession:
+    client: httpx.Client
+    credentials: IssuedCredentials
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def partner(client: httpx.Client, org: IssuedCredentials) -> PartnerSession:
+    """A partner API session: an organization and a Bearer token obtained through the real token endpoint."""
+    response = client.post(
+        "/partner/oauth2/token",
+        json={"grant_type": "client_credentials"},
+        auth=(org.client_id, org.client_secret),
+    )
+    assert response.status_code == 200, response.text
+    return PartnerSession(client, org, response.json()["access_token"])
+
+
+@pytest.fixture
+def ats(client: httpx.Client, org: IssuedCredentials) -> httpx.Client:
+    """An ATS API client authenticated with the organization's API key (Basic, key as username)."""
+    return httpx.Client(base_url=str(client.base_url), auth=(org.api_key, ""), timeout=30)
