@@ -31,6 +31,9 @@ ROUTERS = (
     "hirebridge.partner.api:router",
     "hirebridge.assessments.pages:router",
     "hirebridge.ats.api:router",
+    "hirebridge.ats.hris_api:router",
+    "hirebridge.ats.webhooks_api:router",
+    "hirebridge.partner.webhooks_api:router",
 )
 
 
