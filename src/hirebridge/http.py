@@ -78,18 +78,14 @@ async def read_json_body(request: Request, max_bytes: int) -> Any:
     raw = b"".join(chunks)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if raw and content_type not in ("application/json", "") and not content_type.endswith("+json"):
-        raise AppError(
-            "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be application/json, not '{content_type}'.", 415
-        )
+        raise AppError("UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be application/json, not '{content_type}'.", 415)
     if not raw.strip():
         raise ValidationFailed([FieldError("body", "is required (a JSON object)")], code="MALFORMED_JSON")
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         position = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ValidationFailed(
-            [FieldError("body", f"is not valid JSON{position}")], code="MALFORMED_JSON"
-        ) from None
+        raise ValidationFailed([FieldError("body", f"is not valid JSON{position}")], code="MALFORMED_JSON") from None
 
 
 def parse_model(model: type[ModelT], data: Any) -> ModelT:

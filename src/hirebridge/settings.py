@@ -31,9 +31,7 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=False, description="Demo mode: local keys are generated, simulators run.")
     data_dir: Path = Field(default=Path(".hirebridge"), description="Where demo keys and files are kept.")
-    resume_dir: Path | None = Field(
-        default=None, description="Store resumes as files here instead of in the database."
-    )
+    resume_dir: Path | None = Field(default=None, description="Store resumes as files here instead of in the database.")
     resume_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted (base64 resumes)."

@@ -12,7 +12,19 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hirebridge.db.base import Base, IdMixin, TimestampMixin
@@ -76,7 +88,9 @@ class HrisPush(IdMixin, TimestampMixin, Base):
         UUIDString(), ForeignKey("hris_connections.id", ondelete="CASCADE"), index=True, nullable=False
     )
     state: Mapped[PushState] = mapped_column(
-        Enum(PushState, name="push_state", native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            PushState, name="push_state", native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        ),
         nullable=False,
         default=PushState.QUEUED,
     )

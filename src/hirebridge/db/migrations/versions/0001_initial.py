@@ -135,9 +135,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("delivery_jobs", schema=None) as batch_op:
         batch_op.create_index("ix_delivery_jobs_due", ["state", "next_attempt_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_delivery_jobs_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_delivery_jobs_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_delivery_jobs_subject_id"), ["subject_id"], unique=False)
         batch_op.create_index(
             "uq_delivery_jobs_active_dedupe_key",
@@ -202,9 +200,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hris_connections")),
     )
     with op.batch_alter_table("hris_connections", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_hris_connections_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_hris_connections_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "idempotency_records",
@@ -225,9 +221,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
-        sa.UniqueConstraint(
-            "organization_id", "key", name=op.f("uq_idempotency_records_organization_id_key")
-        ),
+        sa.UniqueConstraint("organization_id", "key", name=op.f("uq_idempotency_records_organization_id_key")),
     )
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_idempotency_records_expires_at"), ["expires_at"], unique=False)
@@ -282,9 +276,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("client_id", name=op.f("uq_partner_clients_client_id")),
     )
     with op.batch_alter_table("partner_clients", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_partner_clients_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_partner_clients_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "webhook_subscriptions",
@@ -310,9 +302,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
     with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_webhook_subscriptions_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_webhook_subscriptions_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "applications",
@@ -321,9 +311,7 @@ def upgrade() -> None:
         sa.Column("job_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "Active", "Hired", "Archived", "Lead", name="application_status", native_enum=False, length=40
-            ),
+            sa.Enum("Active", "Hired", "Archived", "Lead", name="application_status", native_enum=False, length=40),
             nullable=False,
         ),
         sa.Column("current_stage", sa.String(length=255), nullable=False),
@@ -337,9 +325,7 @@ def upgrade() -> None:
             name=op.f("fk_applications_candidate_id_candidates"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_applications_job_id_jobs"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_applications_job_id_jobs"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -352,9 +338,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_applications_candidate_id"), ["candidate_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_applications_job_id"), ["job_id"], unique=False)
         batch_op.create_index("ix_applications_org_created", ["organization_id", "created_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_applications_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_applications_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "delivery_attempts",
@@ -439,14 +423,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_remote_records")),
-        sa.UniqueConstraint(
-            "connection_id", "candidate_id", name=op.f("uq_remote_records_connection_id_candidate_id")
-        ),
+        sa.UniqueConstraint("connection_id", "candidate_id", name=op.f("uq_remote_records_connection_id_candidate_id")),
     )
     with op.batch_alter_table("remote_records", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_remote_records_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_remote_records_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_remote_records_remote_id"), ["remote_id"], unique=False)
 
     op.create_table(
@@ -457,9 +437,7 @@ def upgrade() -> None:
         sa.Column("connection_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
         sa.Column(
             "state",
-            sa.Enum(
-                "queued", "running", "succeeded", "failed", name="push_state", native_enum=False, length=20
-            ),
+            sa.Enum("queued", "running", "succeeded", "failed", name="push_state", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("operation", sa.String(length=20), nullable=True),
