@@ -57,6 +57,8 @@ class DeliveryJob(IdMixin, TimestampMixin, Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    # The retry schedule: {"kind": "exponential" | "ashby", "base_seconds", "cap_seconds"} (see delivery.backoff).
+    backoff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

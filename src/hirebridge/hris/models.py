@@ -99,6 +99,8 @@ class HrisPush(IdMixin, TimestampMixin, Base):
     # Set when an attempt's outcome is unknown (e.g. a timeout after the request was sent):
     # the next attempt must look the record up before it may create.
     outcome_unknown: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # When the outcome became unknown: the look-up waits out the HRIS's read lag from this moment.
+    outcome_unknown_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     requested_by: Mapped[str | None] = mapped_column(String(100))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:17:33.488085
+Create Date: 2026-11-23 03:13:53.654283
 """
 
 from __future__ import annotations
@@ -104,19 +104,13 @@ def upgrade() -> None:
         sa.Column(
             "state",
             sa.Enum(
-                "pending",
-                "running",
-                "succeeded",
-                "failed",
-                "cancelled",
-                name="job_state",
-                native_enum=False,
-                length=20,
+                "pending", "running", "succeeded", "failed", "cancelled", name="job_state", native_enum=False, length=20
             ),
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("backoff", sa.JSON(), nullable=True),
         sa.Column("next_attempt_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
         sa.Column("lease_expires_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -353,10 +347,7 @@ def upgrade() -> None:
         sa.Column("exchanges", sa.JSON(), nullable=False),
         sa.Column("id", hirebridge.db.types.UUIDString(length=36), nullable=False),
         sa.ForeignKeyConstraint(
-            ["job_id"],
-            ["delivery_jobs.id"],
-            name=op.f("fk_delivery_attempts_job_id_delivery_jobs"),
-            ondelete="CASCADE",
+            ["job_id"], ["delivery_jobs.id"], name=op.f("fk_delivery_attempts_job_id_delivery_jobs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_attempts")),
     )
@@ -377,10 +368,7 @@ def upgrade() -> None:
         sa.Column("created_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["candidate_id"],
-            ["candidates.id"],
-            name=op.f("fk_files_candidate_id_candidates"),
-            ondelete="CASCADE",
+            ["candidate_id"], ["candidates.id"], name=op.f("fk_files_candidate_id_candidates"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -443,6 +431,7 @@ def upgrade() -> None:
         sa.Column("operation", sa.String(length=20), nullable=True),
         sa.Column("remote_id", sa.String(length=255), nullable=True),
         sa.Column("outcome_unknown", sa.Boolean(), nullable=False),
+        sa.Column("outcome_unknown_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("requested_by", sa.String(length=100), nullable=True),
@@ -457,10 +446,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["candidate_id"],
-            ["candidates.id"],
-            name=op.f("fk_hris_pushes_candidate_id_candidates"),
-            ondelete="CASCADE",
+            ["candidate_id"], ["candidates.id"], name=op.f("fk_hris_pushes_candidate_id_candidates"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["connection_id"],
