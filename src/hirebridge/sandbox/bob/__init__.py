@@ -1,0 +1,1 @@
+"""A stateful simulator of HiBob's (Bob's) public People API, with its quirks; sources and choices are in ``app``."""
