@@ -1,0 +1,204 @@
+"""What a job kind does: its handler, the outcomes it can return, and the context it runs in.
+
+A handler is a plain function ``run(ctx) -> Done | RetryLater | GiveUp``. It runs outside any transaction (it
+talks to the outside world); whatever it writes to our database goes through ``ctx.fenced()``, which commits
+only while this worker still holds the lease. Anything it raises is sorted in one place
+(:func:`outcome_for_exception`) into a retry.
+
+``on_give_up(ctx, session, message)`` runs when the job ends in failure, whether the handler gave up or the
+attempts ran out (dead letter), in the same fenced transaction that marks the job failed.
+
+Other features register their kinds at import time; list the module in ``HANDLER_MODULES`` so that every
+worker process (``hirebridge worker`` and ``hirebridge serve``) imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hirebridge.delivery.lease import LeaseLost, renew_lease
+from hirebridge.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Modules that register job kinds when imported. Features add theirs here.
+HANDLER_MODULES: tuple[str, ...] = (
+    "hirebridge.delivery.webhook",
+    "hirebridge.hris.push",
+)
+
+
+@dataclass(frozen=True)
+class Done:
+    """The destination accepted the work. ``detail`` is kept on the attempt (no personal data)."""
+
+    detail: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Try again later: not before ``retry_after`` seconds if the destination said so (Retry-After).
+
+    ``label`` names the attempt's outcome in its record (``retry``, ``unknown``, ...)."""
+
+    message: str
+    retry_after: float | None = None
+    http_status: int | None = None
+    label: str = "retry"
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """This can never succeed (the destination refused it): fail the job now with the destination's message."""
+
+    message: str
+    http_status: int | None = None
+    label: str = "rejected"
+
+
+Outcome = Done | RetryLater | GiveUp
+
+
+@dataclass
+class JobContext:
+    """One attempt at one job, as its handler sees it."""
+
+    runtime: Runtime
+    job_id: str
+    organization_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempt_number: int
+    max_attempts: int
+    worker_id: str
+    # The previous attempt's worker stopped while it held the lease (crash, kill, lost host): its effect is unknown.
+    interrupted: bool
+    lease_seconds: float
+    attempt_id: str
+    subject_id: str | None = None
+    rate_key: str | None = None
+    # Requests and responses of this attempt, redacted by whoever appends them; stored with the attempt.
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    _lost: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt_number >= self.max_attempts
+
+    @property
+    def lease_lost(self) -> bool:
+        return self._lost.is_set()
+
+    def mark_lease_lost(self) -> None:
+        self._lost.set()
+
+    @contextlib.contextmanager
+    def fenced(self) -> Iterator[Session]:
+        """A transaction that first verifies (and extends) this worker's lease; LeaseLost rolls it back."""
+        if self._lost.is_set():
+            raise LeaseLost(self.job_id)
+        try:
+            with self.runtime.transaction() as session:
+                self._renew(session)
+                yield session
+        except LeaseLost:
+            self._lost.set()
+            raise
+
+    def heartbeat(self) -> None:
+        """Extend the lease (call it during long work; the worker also does it on a timer)."""
+        with self.fenced():
+            pass
+
+    def _renew(self, session: Session) -> None:
+        renew_lease(
+            session,
+            job_id=self.job_id,
+            owner=self.worker_id,
+            attempt=self.attempt_number,
+            lease_seconds=self.lease_seconds,
+        )
+
+
+Run = Callable[[JobContext], Outcome]
+OnGiveUp = Callable[[JobContext, Session, str], None]
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str
+    run: Run
+    on_give_up: OnGiveUp | None = None
+
+
+_registry: dict[str, Handler] = {}
+_registry_lock = threading.Lock()
+
+
+def register(kind: str, run: Run, on_give_up: OnGiveUp | None = None) -> None:
+    """Register (or replace) the handler of a job kind."""
+    if not kind or len(kind) > 40:
+        raise ValueError("a job kind is 1 to 40 characters")
+    with _registry_lock:
+        _registry[kind] = Handler(kind, run, on_give_up)
+
+
+def unregister(kind: str) -> None:
+    with _registry_lock:
+        _registry.pop(kind, None)
+
+
+def get_handler(kind: str) -> Handler | None:
+    with _registry_lock:
+        return _registry.get(kind)
+
+
+def registered_kinds() -> frozenset[str]:
+    with _registry_lock:
+        return frozenset(_registry)
+
+
+def load_handler_modules() -> None:
+    """Import every module in HANDLER_MODULES so that its kinds are registered in this process."""
+    for name in HANDLER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            log.warning("job handler module %s is not installed; its jobs wait for a worker that has it", name)
+
+
+def outcome_for_exception(ctx: JobContext, exc: BaseException) -> RetryLater:
+    """The one place where an unexpected exception from a handler becomes an outcome: a retry.
+
+    The stored message names the exception type only, and the log gets the traceback's frames without the
+    exception's text: either could carry the payload's personal data.
+    """
+    name = type(exc).__name__
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    causes: list[str] = []
+    inner = exc.__cause__ or exc.__context__
+    while inner is not None and len(causes) < 5:
+        causes.append(type(inner).__name__)
+        inner = inner.__cause__ or inner.__context__
+    log.error(
+        "job %s (%s) attempt %d raised %s%s\n%s",
+        ctx.job_id,
+        ctx.kind,
+        ctx.attempt_number,
+        name,
+        f" (caused by {' <- '.join(causes)})" if causes else "",
+        frames.rstrip(),
+    )
+    return RetryLater(f"unexpected error: {name}", label="error")
