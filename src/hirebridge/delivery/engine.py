@@ -22,6 +22,7 @@ from sqlalchemy import and_, event, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import hirebridge.db.models  # noqa: F401  (every mapper, so foreign keys resolve in a worker-only process)
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import Backoff, next_delay
 from hirebridge.delivery.handlers import (
