@@ -1,0 +1,225 @@
+"""The candidate's pages: the invitation link, the questionnaire, and the recruiters' report. Plain HTML, no JS.
+
+    GET  /a/{token}            the job and a start button (invited -> opened)
+    POST /a/{token}/start      opened -> started, then to the questions
+    GET  /a/{token}/questions  the questionnaire
+    POST /a/{token}/answers    scored; started -> completed, then the thank-you page
+    GET  /reports/{candidate_id}/{signature}   the scores (the partner API's ``report_profile_link``)
+
+The unguessable token in the URL is the credential, so a forged cross-site POST would need it already; POSTs
+also refuse a foreign ``Origin``. Pages are never cached, never framed and send no Referer (which would leak the
+token). Bodies are bounded; every answer is checked against the job's options. An expired link answers 410.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from hirebridge.assessments import invitations
+from hirebridge.assessments.models import Invitation, InvitationStatus
+from hirebridge.assessments.questionnaire import DIMENSIONS, parse_answers, score
+from hirebridge.assessments.results import deliver_results, report_signature
+from hirebridge.orgs.models import Organization
+from hirebridge.web import get_runtime
+
+router = APIRouter(tags=["candidate pages"], include_in_schema=False)
+MAX_FORM_BYTES = 16 * 1024
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+SCORE_LABELS = {"role_fit": "Role fit", "organizational_fit": "Organizational fit"}
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _message(status: int, heading: str, message: str) -> HTMLResponse:
+    return _page("message.html", status, heading=heading, message=message)
+
+
+def _not_found() -> HTMLResponse:
+    return _message(
+        404, "Link not found", "This assessment link is not valid. Please check the link in your invitation."
+    )
+
+
+def _expired() -> HTMLResponse:
+    return _message(
+        410,
+        "This invitation has expired",
+        "The deadline for this assessment has passed, so it can no longer be taken. "
+        "If you still want to be considered, please contact the recruiter who invited you.",
+    )
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
+
+
+def _human(value: datetime) -> str:
+    return value.strftime("%d %B %Y, %H:%M UTC")
+
+
+def _context(session: Session, invitation: Invitation) -> dict[str, Any]:
+    job = invitation.application.job
+    organization = session.get_one(Organization, invitation.organization_id)
+    base = f"/a/{invitation.token}"
+    return {
+        "job": job,
+        "organization_name": organization.name,
+        "first_name": invitation.application.candidate.first_name or "there",
+        "questions": job.questionnaire,
+        "start_url": f"{base}/start",
+        "questions_url": f"{base}/questions",
+        "submit_url": f"{base}/answers",
+    }
+
+
+def _load(session: Session, token: str) -> Invitation | HTMLResponse:
+    """The invitation of a usable link, or the page to answer instead (not found, expired)."""
+    invitation = invitations.by_token(session, token)
+    if invitation is None:
+        return _not_found()
+    if invitations.expire_if_due(session, invitation):
+        return _expired()
+    return invitation
+
+
+def _foreign_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+async def _form(request: Request) -> dict[str, str] | Response:
+    if _foreign_origin(request):
+        return _message(403, "Not allowed", "This form can only be sent from its own page.")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return _message(415, "Unsupported form", "Please send the form from the assessment page.")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_FORM_BYTES:
+            return _message(413, "Too much data", "The form sent more data than any answer needs.")
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), max_num_fields=200))
+    except (UnicodeDecodeError, ValueError):
+        return _message(400, "Unreadable form", "The form could not be read. Please try again from the page.")
+
+
+@router.get("/a/{token}")
+def invitation_page(request: Request, token: str) -> Response:
+    with get_runtime(request).transaction() as session:
+        loaded = _load(session, token)
+        if isinstance(loaded, Response):
+            return loaded
+        context = _context(session, loaded)
+        if loaded.status == InvitationStatus.COMPLETED:
+            return _page("done.html", **context)
+        invitations.mark_opened(session, loaded)
+        questions = context["questions"]
+        return _page(
+            "welcome.html",
+            **context,
+            started=loaded.status == InvitationStatus.STARTED,
+            question_count=len(questions),
+            minutes=max(1, round(len(questions) * 0.5)),
+            expires_iso=loaded.expires_at.isoformat(),
+            expires_human=_human(loaded.expires_at),
+        )
+
+
+@router.post("/a/{token}/start")
+async def start(request: Request, token: str) -> Response:
+    form = await _form(request)
+    if isinstance(form, Response):
+        return form
+    with get_runtime(request).transaction() as session:
+        loaded = _load(session, token)
+        if isinstance(loaded, Response):
+            return loaded
+        if loaded.status == InvitationStatus.COMPLETED:
+            return _redirect(f"/a/{token}")
+        invitations.mark_started(session, loaded)
+    return _redirect(f"/a/{token}/questions")
+
+
+@router.get("/a/{token}/questions")
+def questions_page(request: Request, token: str) -> Response:
+    with get_runtime(request).transaction() as session:
+        loaded = _load(session, token)
+        if isinstance(loaded, Response):
+            return loaded
+        if loaded.status != InvitationStatus.STARTED:
+            return _redirect(f"/a/{token}")
+        return _page("questions.html", **_context(session, loaded), errors={}, selected={})
+
+
+@router.post("/a/{token}/answers")
+async def submit_answers(request: Request, token: str) -> Response:
+    form = await _form(request)
+    if isinstance(form, Response):
+        return form
+    runtime = get_runtime(request)
+    with runtime.transaction() as session:
+        loaded = _load(session, token)
+        if isinstance(loaded, Response):
+            return loaded
+        if loaded.status != InvitationStatus.STARTED:
+            return _redirect(f"/a/{token}")
+        context = _context(session, loaded)
+        answers, errors = parse_answers(context["questions"], form)
+        if errors:
+            return _page("questions.html", 400, **context, errors=errors, selected=answers)
+        scores = score(context["questions"], answers)
+        if invitations.mark_completed(session, loaded, answers, scores):
+            deliver_results(session, runtime, loaded)
+    return _redirect(f"/a/{token}")
+
+
+@router.get("/reports/{candidate_id}/{signature}")
+def report_page(request: Request, candidate_id: str, signature: str) -> Response:
+    runtime = get_runtime(request)
+    if len(signature) > 64 or not hmac.compare_digest(signature, report_signature(runtime.signing_key, candidate_id)):
+        return _message(404, "Report not found", "This report link is not valid.")
+    with runtime.transaction() as session:
+        invitation = session.get(Invitation, candidate_id)
+        if invitation is None or invitation.status != InvitationStatus.COMPLETED or invitation.completed_at is None:
+            return _message(404, "Report not found", "There is no completed assessment for this link.")
+        context = _context(session, invitation)
+        candidate = invitation.application.candidate
+        order = {d: i for i, d in enumerate(DIMENSIONS)}
+        return _page(
+            "report.html",
+            **context,
+            candidate_name=candidate.name or "Candidate",
+            completed_iso=invitation.completed_at.isoformat(),
+            completed_human=_human(invitation.completed_at),
+            scores=sorted(invitation.scores, key=lambda s: order.get(str(s.get("score_type")), 99)),
+            labels=SCORE_LABELS,
+        )
