@@ -1,0 +1,1 @@
+"""The partner API: Pulsifi's Workday connector surface (OAuth2 client credentials, jobs, candidate invitations)."""

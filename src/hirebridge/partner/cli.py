@@ -1,0 +1,50 @@
+"""``hirebridge orgs configure``: partner-API settings of an organization (mounted by ``hirebridge.cli``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hirebridge.errors import AppError
+from hirebridge.settings import MissingSecretError, Settings
+
+app = typer.Typer(help="Partner API settings of an organization.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command()
+def configure(
+    org_id: Annotated[str, typer.Argument(help="The organization's id.")],
+    invitation_expiry_days: Annotated[
+        int | None, typer.Option(help="Days a candidate's invitation link stays valid (1 to 92).")
+    ] = None,
+) -> None:
+    """Change an organization's settings; prints the values in force."""
+    from hirebridge.partner.settings_service import set_invitation_expiry_days
+    from hirebridge.runtime import Runtime
+
+    try:
+        uuid.UUID(org_id)
+    except ValueError:
+        console.print(f"[bold red]error:[/] '{org_id}' is not an organization id (a UUID)")
+        raise typer.Exit(code=2) from None
+    if invitation_expiry_days is None:
+        console.print("[bold red]error:[/] nothing to change; pass --invitation-expiry-days N")
+        raise typer.Exit(code=2)
+    try:
+        runtime = Runtime.from_settings(Settings())
+    except MissingSecretError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    try:
+        with runtime.transaction() as session:
+            organization = set_invitation_expiry_days(session, org_id, invitation_expiry_days)
+            typer.echo(f"organization {organization.id}: invitation_expiry_days={organization.invitation_expiry_days}")
+    except AppError as exc:
+        console.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(code=2) from None
+    finally:
+        runtime.close()
