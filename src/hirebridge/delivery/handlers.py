@@ -174,9 +174,8 @@ def load_handler_modules() -> None:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            log.warning("job handler module %s is not installed; its jobs wait for a worker that has it", name)
+            # The other kinds still run; this one's jobs wait for a worker that can import it.
+            log.error("job handler module %s cannot be imported (missing %s)", name, exc.name)
 
 
 def outcome_for_exception(ctx: JobContext, exc: BaseException) -> RetryLater:
