@@ -1,4 +1,8 @@
-"""``hirebridge orgs configure``: partner-API settings of an organization (mounted by ``hirebridge.cli``)."""
+"""``hirebridge orgs configure``: partner-API settings of an organization.
+
+``hirebridge.cli`` mounts it with ``register(orgs_app)`` (the command joins the ``orgs`` group); ``app`` is the
+same command as a stand-alone Typer group.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ from hirebridge.settings import MissingSecretError, Settings
 
 app = typer.Typer(help="Partner API settings of an organization.", no_args_is_help=True)
 console = Console(stderr=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Partner API settings of an organization."""
 
 
 @app.command()
@@ -48,3 +57,8 @@ def configure(
         raise typer.Exit(code=2) from None
     finally:
         runtime.close()
+
+
+def register(parent: typer.Typer) -> None:
+    """Add ``configure`` to ``parent`` (the ``hirebridge orgs`` group)."""
+    parent.command("configure")(configure)

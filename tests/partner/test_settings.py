@@ -1,0 +1,88 @@
+"""Invitation expiry per organization: the service function, its CLI, and its effect on new invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from hirebridge.errors import NotFound, ValidationFailed
+from hirebridge.orgs.models import Organization
+from hirebridge.partner.cli import app as partner_cli
+from hirebridge.partner.settings_service import set_invitation_expiry_days
+from hirebridge.runtime import Runtime
+from hirebridge.settings import Settings
+from tests.conftest import PartnerSession
+from tests.partner.helpers import invite
+
+
+def _days(answer: dict[str, str]) -> int:
+    created = datetime.strptime(answer["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+    expires = datetime.strptime(answer["invitation_expired_at"], "%Y-%m-%dT%H:%M:%SZ")
+    return round((expires - created).total_seconds() / 86400)
+
+
+def test_expiry_days_apply_to_new_invitations(partner: PartnerSession, runtime: Runtime) -> None:
+    with runtime.transaction() as session:
+        set_invitation_expiry_days(session, partner.credentials.organization_id, 7)
+    assert _days(invite(partner)) == 7
+    with runtime.transaction() as session:
+        set_invitation_expiry_days(session, partner.credentials.organization_id, 92)
+    assert _days(invite(partner)) == 92
+
+
+def test_a_stored_value_beyond_three_months_is_capped(partner: PartnerSession, runtime: Runtime) -> None:
+    with runtime.transaction() as session:
+        session.get_one(Organization, partner.credentials.organization_id).invitation_expiry_days = 400
+    assert _days(invite(partner)) == 92
+
+
+@pytest.mark.parametrize("days", [0, -1, 93, 365])
+def test_out_of_range_days_are_refused(partner: PartnerSession, runtime: Runtime, days: int) -> None:
+    with pytest.raises(ValidationFailed) as caught, runtime.transaction() as session:
+        set_invitation_expiry_days(session, partner.credentials.organization_id, days)
+    assert caught.value.fields[0].field == "invitation_expiry_days"
+    assert "1 to 92" in caught.value.fields[0].reason
+
+
+def test_unknown_organization(runtime: Runtime) -> None:
+    with pytest.raises(NotFound), runtime.transaction() as session:
+        set_invitation_expiry_days(session, "00000000-0000-4000-8000-000000000000", 10)
+
+
+def test_cli_configure(
+    partner: PartnerSession, runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
+    assert settings.encryption_key is not None
+    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+    org_id = partner.credentials.organization_id
+    runner = CliRunner()
+    ok = runner.invoke(partner_cli, ["configure", org_id, "--invitation-expiry-days", "14"])
+    assert ok.exit_code == 0, ok.output
+    assert "invitation_expiry_days=14" in ok.output
+    assert _days(invite(partner)) == 14
+    refused = runner.invoke(partner_cli, ["configure", org_id, "--invitation-expiry-days", "100"])
+    assert refused.exit_code == 2
+    assert "1 to 92" in refused.output
+    not_an_id = runner.invoke(partner_cli, ["configure", "acme", "--invitation-expiry-days", "10"])
+    assert not_an_id.exit_code == 2
+
+
+def test_cli_registers_into_a_parent_group() -> None:
+    import typer
+
+    from hirebridge.partner.cli import register
+
+    parent = typer.Typer()
+
+    @parent.command()
+    def other() -> None:
+        """Another command of the group."""
+
+    register(parent)
+    result = CliRunner().invoke(parent, ["configure", "--help"])
+    assert result.exit_code == 0
+    assert "--invitation-expiry-days" in result.output
