@@ -1,0 +1,158 @@
+"""The connector error tree, and the one place where a failed HTTP exchange is sorted into it.
+
+    ConnectorError(message, http_status)
+     ├── Retryable(retry_after)    the request was certainly not applied: throttled, could not connect, 502/503
+     │     └── OutcomeUnknown      the request may have been applied: it was sent and its answer was lost (read
+     │                             timeout, connection dropped mid-response), or a create answered 500/504
+     └── Rejected                  the HRIS refused the data; final; ``message`` is the HRIS's own text
+           └── AuthFailed          wrong credentials or missing permission; final until the connection is fixed
+
+Transport failures are classified here (``from_transport_error``); each vendor classifies its own statuses with the
+helpers below, because the same status means different things per vendor (BambooHR's 429 is an employee cap, Bob's
+is a rate limit).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+import httpx
+
+MAX_MESSAGE_CHARS = 1000
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+
+class ConnectorError(Exception):
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+class Retryable(ConnectorError):
+    def __init__(self, message: str, *, http_status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class OutcomeUnknown(Retryable):
+    """The request may have been applied: look the record up before writing again."""
+
+
+class Rejected(ConnectorError):
+    """The HRIS refused the data (or we refused to send it); retrying the same data will not help."""
+
+
+class AuthFailed(Rejected):
+    """The credentials are wrong or lack a permission."""
+
+
+class ResponseTooLarge(httpx.TransportError):
+    """The HRIS's answer exceeded the size we are willing to read."""
+
+
+def from_transport_error(exc: httpx.TransportError, *, write: bool) -> ConnectorError:
+    """Sort a transport failure by whether the request can have reached the HRIS.
+
+    Nothing was sent when the connection could not be made (or no pooled connection was free), so a retry is safe.
+    After the request was sent, a lost answer leaves the outcome unknown for a write; a read is simply retried.
+    """
+    if isinstance(exc, ResponseTooLarge):
+        return Rejected(str(exc))
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol):
+        return Retryable(f"could not connect to the HRIS: {_describe(exc)}")
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"no answer from the HRIS in time ({_describe(exc)})"
+    else:
+        what = f"the connection to the HRIS failed mid-exchange ({_describe(exc)})"
+    if write:
+        return OutcomeUnknown(f"{what}; the write may have been applied")
+    return Retryable(what)
+
+
+def server_error(response: httpx.Response, *, write: bool, retry_after: float | None = None) -> Retryable:
+    """A 5xx. A create answered 500 or 504 may have been written before the server failed, so its outcome is
+    unknown; a gateway that never reached the application (502, 503) applied nothing."""
+    status = response.status_code
+    message = f"the HRIS had a server error (HTTP {status})"
+    if write and status in (500, 504):
+        return OutcomeUnknown(
+            f"{message}; the write may have been applied", http_status=status, retry_after=retry_after
+        )
+    return Retryable(message, http_status=status, retry_after=retry_after)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds (either delta-seconds or an HTTP date), bounded to an hour."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return _bounded(seconds)
+
+
+def parse_reset_epoch(value: str | None, *, now: float | None = None) -> float | None:
+    """A rate-limit reset given as a Unix epoch (seconds, or milliseconds if it is that large), as seconds from now."""
+    if not value:
+        return None
+    try:
+        epoch = float(value.strip())
+    except ValueError:
+        return None
+    if epoch > 1e12:
+        epoch /= 1000
+    return _bounded(epoch - (time.time() if now is None else now))
+
+
+def _bounded(seconds: float) -> float | None:
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def body_message(response: httpx.Response) -> str | None:
+    """The human text in an error body: a JSON ``message``/``error``/``errors`` member, else the plain text."""
+    text = response.text.strip() if response.content else ""
+    if not text:
+        return None
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        return clip(text)
+    found = _find_message(data)
+    return clip(found) if found else clip(text)
+
+
+def _find_message(data: Any) -> str | None:
+    if isinstance(data, str):
+        return data or None
+    if isinstance(data, list):
+        parts = [part for part in (_find_message(item) for item in data[:10]) if part]
+        return "; ".join(parts) or None
+    if isinstance(data, dict):
+        for key in ("message", "error_description", "error", "errors", "detail", "title"):
+            if key in data:
+                found = _find_message(data[key])
+                if found:
+                    return found
+    return None
+
+
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _describe(exc: Exception) -> str:
+    detail = str(exc).strip()
+    return f"{type(exc).__name__}: {clip(detail, 200)}" if detail else type(exc).__name__

@@ -1,0 +1,171 @@
+"""The HTTP client connectors talk through: a rate-limit hook before each call, and one redacted record per exchange.
+
+``make_http_client(on_exchange=...)`` hands every exchange to the caller as
+``{"method", "url", "status", "elapsed_ms", "request_body", "response_body", "response_headers", "error"}``.
+Headers are never recorded except a few harmless response headers that carry the vendor's verdict (its error text,
+``Retry-After``, rate-limit counters, ``Location``); URLs lose any userinfo; bodies are cut to ~2 KB. Bodies hold the
+customer's own hire data, which the caller stores as attempt history; nothing here goes to Python logging.
+
+``send()`` is how a connector makes a call: transport failures come out already sorted into the error tree.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from hirebridge.hris.errors import Rejected, ResponseTooLarge, from_transport_error
+
+MAX_LOGGED_BODY_CHARS = 2048
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+RECORDED_RESPONSE_HEADERS = (
+    "location",
+    "retry-after",
+    "x-bamboohr-error-message",
+    "x-bamboohr-error-messsage",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+)
+
+Exchange = dict[str, Any]
+
+
+class _RecordingTransport(httpx.BaseTransport):
+    """Wraps the real transport: takes a rate-limit token, reads the whole (bounded) answer, records the exchange."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        on_exchange: Callable[[Exchange], None] | None,
+        before_request: Callable[[], None] | None,
+    ) -> None:
+        self._inner = inner
+        self._on_exchange = on_exchange
+        self._before_request = before_request
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._before_request is not None:
+            self._before_request()
+        started = time.monotonic()
+        try:
+            response = self._inner.handle_request(request)
+            try:
+                content = _read_bounded(response)
+            finally:
+                response.close()
+        except Exception as exc:
+            self._record(request, started, error=f"{type(exc).__name__}: {str(exc)[:300]}")
+            raise
+        answered = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(content),
+            extensions=response.extensions,
+            request=request,
+        )
+        self._record(request, started, response=answered, content=content)
+        return answered
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def _record(
+        self,
+        request: httpx.Request,
+        started: float,
+        *,
+        response: httpx.Response | None = None,
+        content: bytes = b"",
+        error: str | None = None,
+    ) -> None:
+        if self._on_exchange is None:
+            return
+        self._on_exchange(
+            {
+                "method": request.method,
+                "url": str(request.url.copy_with(username=None, password=None)),
+                "status": response.status_code if response is not None else None,
+                "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+                "request_body": _clip_body(request.content),
+                "response_body": _clip_body(content) if response is not None else None,
+                "response_headers": _recorded_headers(response.headers) if response is not None else {},
+                "error": error,
+            }
+        )
+
+
+def _read_bounded(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_raw():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise ResponseTooLarge(f"the HRIS answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _clip_body(content: bytes) -> str | None:
+    if not content:
+        return None
+    text = content[: MAX_LOGGED_BODY_CHARS * 4].decode("utf-8", errors="replace")
+    if len(text) > MAX_LOGGED_BODY_CHARS or len(content) > MAX_LOGGED_BODY_CHARS * 4:
+        return text[:MAX_LOGGED_BODY_CHARS] + f"… [{len(content)} bytes]"
+    return text
+
+
+def _recorded_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {name: headers[name][:500] for name in RECORDED_RESPONSE_HEADERS if name in headers}
+
+
+def make_http_client(
+    *,
+    timeout: float,
+    on_exchange: Callable[[Exchange], None] | None,
+    before_request: Callable[[], None] | None = None,
+    auth: httpx.Auth | None = None,
+) -> httpx.Client:
+    """A client for one push attempt. Connectors pass their own per-request auth, so ``auth`` is optional."""
+    transport = _RecordingTransport(httpx.HTTPTransport(retries=0), on_exchange, before_request)
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        auth=auth,
+        follow_redirects=False,
+        headers={"User-Agent": "hirebridge"},
+    )
+
+
+def send(
+    http: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    write: bool,
+    auth: httpx.Auth | None = None,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """One call; a transport failure is raised as the ConnectorError it amounts to (see ``errors``).
+
+    ``write`` says whether the call changes data the HRIS might have applied before its answer was lost.
+    """
+    request_headers = {"Accept": "application/json", **(headers or {})}
+    content: bytes | None = None
+    if json_body is not None:
+        content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+        # Exactly this value: BambooHR parses anything else (even with "; charset=utf-8") as XML.
+        request_headers["Content-Type"] = "application/json"
+    try:
+        return http.request(
+            method, url, content=content, headers=request_headers, auth=auth or httpx.USE_CLIENT_DEFAULT
+        )
+    except httpx.TransportError as exc:
+        raise from_transport_error(exc, write=write) from exc
+    except httpx.InvalidURL as exc:
+        raise Rejected(f"the connection's base URL is not valid: {exc}") from exc
