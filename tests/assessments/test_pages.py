@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -14,26 +13,11 @@ import pytest
 from hirebridge.assessments.models import Invitation
 from hirebridge.db.types import utcnow
 from hirebridge.runtime import Runtime
+from tests.assessments.forms import Forms
 from tests.conftest import PartnerSession
 from tests.partner.helpers import create_job, invite
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class Forms(HTMLParser):
-    """Each form's action and its radio groups (name -> option values, in order)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": values["action"], "method": values.get("method"), "radios": {}})
-        elif tag == "input" and values.get("type") == "radio" and self.forms:
-            self.forms[-1]["radios"].setdefault(values["name"], []).append(values["value"])
 
 
 def _status(partner: PartnerSession, candidate_id: str) -> dict[str, Any]:

@@ -30,9 +30,19 @@ def configure(
     invitation_expiry_days: Annotated[
         int | None, typer.Option(help="Days a candidate's invitation link stays valid (1 to 92).")
     ] = None,
+    result_writeback_url: Annotated[
+        str | None,
+        typer.Option(help="Where completed assessments' scores are POSTed; 'none' turns the write-back off."),
+    ] = None,
+    result_writeback_header: Annotated[
+        list[str] | None,
+        typer.Option(help="A header for the write-back, 'Name: value' (repeatable; stored encrypted)."),
+    ] = None,
 ) -> None:
-    """Change an organization's settings; prints the values in force."""
-    from hirebridge.partner.settings_service import set_invitation_expiry_days
+    """Change an organization's settings; prints the values in force (never the header values)."""
+    from hirebridge.delivery.webhook import redacted_url
+    from hirebridge.orgs.models import Organization
+    from hirebridge.partner.settings_service import set_invitation_expiry_days, set_result_writeback
     from hirebridge.runtime import Runtime
 
     try:
@@ -40,9 +50,16 @@ def configure(
     except ValueError:
         console.print(f"[bold red]error:[/] '{org_id}' is not an organization id (a UUID)")
         raise typer.Exit(code=2) from None
-    if invitation_expiry_days is None:
-        console.print("[bold red]error:[/] nothing to change; pass --invitation-expiry-days N")
+    if invitation_expiry_days is None and result_writeback_url is None:
+        console.print("[bold red]error:[/] nothing to change; pass --invitation-expiry-days or --result-writeback-url")
         raise typer.Exit(code=2)
+    headers = {}
+    for header in result_writeback_header or []:
+        name, sep, value = header.partition(":")
+        if not sep:
+            console.print("[bold red]error:[/] --result-writeback-header must look like 'Name: value'")
+            raise typer.Exit(code=2)
+        headers[name.strip()] = value.strip()
     try:
         runtime = Runtime.from_settings(Settings())
     except MissingSecretError as exc:
@@ -50,8 +67,16 @@ def configure(
         raise typer.Exit(code=2) from None
     try:
         with runtime.transaction() as session:
-            organization = set_invitation_expiry_days(session, org_id, invitation_expiry_days)
-            typer.echo(f"organization {organization.id}: invitation_expiry_days={organization.invitation_expiry_days}")
+            if invitation_expiry_days is not None:
+                set_invitation_expiry_days(session, org_id, invitation_expiry_days)
+            if result_writeback_url is not None:
+                url = None if result_writeback_url.lower() == "none" else result_writeback_url
+                set_result_writeback(session, runtime.cipher, org_id, url, headers)
+            organization = session.get_one(Organization, org_id)
+            typer.echo(
+                f"organization {organization.id}: invitation_expiry_days={organization.invitation_expiry_days} "
+                f"result_writeback_url={redacted_url(organization.result_writeback_url or '') or 'none'}"
+            )
     except AppError as exc:
         console.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(code=2) from None

@@ -1,12 +1,18 @@
-"""Per-organization settings of the partner API: how long invitations stay valid."""
+"""Per-organization settings of the partner API: how long invitations stay valid, where results are written back."""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from hirebridge.assessments.invitations import MAX_EXPIRY_DAYS
 from hirebridge.errors import FieldError, NotFound, ValidationFailed
 from hirebridge.orgs.models import Organization
+from hirebridge.security import Cipher
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 
 
 def set_invitation_expiry_days(session: Session, organization_id: str, days: int) -> Organization:
@@ -19,5 +25,37 @@ def set_invitation_expiry_days(session: Session, organization_id: str, days: int
     if organization is None:
         raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
     organization.invitation_expiry_days = days
+    session.flush()
+    return organization
+
+
+MAX_WRITEBACK_HEADERS = 20
+
+
+def set_result_writeback(
+    session: Session, cipher: Cipher, organization_id: str, url: str | None, headers: dict[str, str] | None = None
+) -> Organization:
+    """Where completed assessments' scores are POSTed (Pulsifi: "Workday to provide the upsert endpoint"), with
+    headers the endpoint needs (credentials: stored encrypted). ``url=None`` turns the write-back off."""
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+            raise ValidationFailed([FieldError("result_writeback_url", "must be an http(s) URL of at most 2048 chars")])
+    headers = dict(headers or {})
+    bad = [name for name, value in headers.items() if not _HEADER_NAME.match(name) or "\n" in value or "\r" in value]
+    if bad or len(headers) > MAX_WRITEBACK_HEADERS:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "result_writeback_headers",
+                    f"need valid names and one-line values (at most {MAX_WRITEBACK_HEADERS})",
+                )
+            ]
+        )
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
+    organization.result_writeback_url = url
+    organization.result_writeback_headers_encrypted = cipher.encrypt_json(headers) if headers and url else None
     session.flush()
     return organization
