@@ -44,6 +44,9 @@ def build_payload(hire: Hire, field_mapping: Mapping[str, Any], settings: Mappin
         "department": _text(hire.department),
         "location": _text(hire.location),
         "start_date": hire.start_date.isoformat() if hire.start_date else None,
+        # Sent only when mapped (to a custom field, say): Bob keeps pay in its salaries table.
+        "salary": f"{hire.salary_value:.2f}" if hire.salary_value is not None else None,
+        "salary_period": _text(hire.salary_period) if hire.salary_value is not None else None,
     }
     flat = map_fields(hire, values, DEFAULT_TARGETS, field_mapping)
     if not flat.get("work.site"):

@@ -1,0 +1,119 @@
+"""Transport failures over real sockets: whether a write may have been applied decides Retryable vs OutcomeUnknown;
+and what the exchange record keeps (and never keeps)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from hirebridge.hris.base import OutcomeUnknown, Retryable
+from hirebridge.hris.httpclient import MAX_LOGGED_BODY_CHARS, make_http_client
+from hirebridge.hris.registry import make_connector
+from tests.hris.helpers import a_hire
+from tests.hris.rawserver import closed_port_url, misbehaving
+from tests.support.servers import serve
+
+API_KEY = "bhr-secret-key-0123456789"
+CREDENTIALS = {"companyDomain": "acme", "apiKey": API_KEY}
+
+
+def _bamboohr(base_url: str, *, timeout: float = 5.0, exchanges: list[dict[str, Any]] | None = None) -> Any:
+    http = make_http_client(timeout=timeout, on_exchange=None if exchanges is None else exchanges.append)
+    connector = make_connector(
+        "bamboohr", base_url=base_url, credentials=CREDENTIALS, field_mapping={}, settings={}, http=http
+    )
+    return connector, http
+
+
+def test_nothing_listening_is_retryable_because_nothing_was_sent() -> None:
+    connector, http = _bamboohr(closed_port_url())
+    with http, pytest.raises(Retryable) as caught:
+        connector.create(connector.build_payload(a_hire()))
+    assert type(caught.value) is Retryable
+    assert "could not connect" in caught.value.message
+
+
+def test_a_create_whose_answer_is_cut_off_has_an_unknown_outcome() -> None:
+    with misbehaving("drop") as server:
+        connector, http = _bamboohr(server.url)
+        with http, pytest.raises(OutcomeUnknown) as caught:
+            connector.create(connector.build_payload(a_hire()))
+    assert server.requests_read == 1
+    assert "may have been applied" in caught.value.message
+
+
+def test_a_create_that_times_out_after_sending_has_an_unknown_outcome() -> None:
+    with misbehaving("hang") as server:
+        connector, http = _bamboohr(server.url, timeout=0.3)
+        with http, pytest.raises(OutcomeUnknown):
+            connector.create(connector.build_payload(a_hire()))
+    assert server.requests_read == 1
+
+
+def test_a_look_up_whose_answer_is_cut_off_is_simply_retried() -> None:
+    with misbehaving("drop") as server:
+        connector, http = _bamboohr(server.url)
+        with http, pytest.raises(Retryable) as caught:
+            connector.find_existing(a_hire())
+    assert type(caught.value) is Retryable
+
+
+def _refusing_app(received_auth: list[str]) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/api/gateway.php/acme/v1/employees/")
+    async def refuse(request: Request) -> Response:
+        received_auth.append(request.headers.get("authorization", ""))
+        return Response(
+            content=json.dumps({"error": "refused"}),
+            status_code=400,
+            media_type="application/json",
+            headers={"X-BambooHR-Error-Message": "Invalid department", "Set-Cookie": "session=abc"},
+        )
+
+    return app
+
+
+def test_every_exchange_is_recorded_without_credentials_and_bodies_are_clipped() -> None:
+    exchanges: list[dict[str, Any]] = []
+    tokens: list[int] = []
+    received_auth: list[str] = []
+    with serve(_refusing_app(received_auth)) as base_url:
+        http = make_http_client(timeout=5, on_exchange=exchanges.append, before_request=lambda: tokens.append(1))
+        connector = make_connector(
+            "bamboohr", base_url=base_url, credentials=CREDENTIALS, field_mapping={}, settings={}, http=http
+        )
+        hire = a_hire(custom_fields={"notes": "n" * 5000})
+        with http, pytest.raises(Exception, match="Invalid department"):
+            connector.create(connector.build_payload(hire) | {"customNotes": "n" * 5000})
+    assert len(tokens) == 1
+    [exchange] = exchanges
+    assert set(exchange) == {
+        "method", "url", "status", "elapsed_ms", "request_body", "response_body", "response_headers", "error"
+    }  # fmt: skip
+    assert (exchange["method"], exchange["status"], exchange["error"]) == ("POST", 400, None)
+    assert exchange["url"] == f"{base_url}/api/gateway.php/acme/v1/employees/"
+    assert exchange["response_headers"] == {"x-bamboohr-error-message": "Invalid department"}
+    assert exchange["request_body"].startswith('{"firstName":"Ada"')
+    assert len(exchange["request_body"]) < MAX_LOGGED_BODY_CHARS + 50
+    # The server did get the credentials; the record must hold neither the key nor its Basic encoding.
+    [authorization] = received_auth
+    assert authorization == "Basic " + base64.b64encode(f"{API_KEY}:x".encode()).decode()
+    recorded = json.dumps(exchanges)
+    assert API_KEY not in recorded
+    assert authorization.split()[1] not in recorded
+
+
+def test_a_transport_failure_is_recorded_with_its_error() -> None:
+    exchanges: list[dict[str, Any]] = []
+    connector, http = _bamboohr(closed_port_url(), exchanges=exchanges)
+    with http, pytest.raises(Retryable):
+        connector.find_existing(a_hire())
+    [exchange] = exchanges
+    assert exchange["status"] is None
+    assert exchange["error"].startswith("ConnectError")
+    assert exchange["response_body"] is None
