@@ -86,3 +86,38 @@ def test_cli_registers_into_a_parent_group() -> None:
     result = CliRunner().invoke(parent, ["configure", "--help"])
     assert result.exit_code == 0
     assert "--invitation-expiry-days" in result.output
+
+
+def test_cli_sets_and_clears_the_result_writeback(
+    partner: PartnerSession, runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
+    assert settings.encryption_key is not None
+    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+    org_id = partner.credentials.organization_id
+    runner = CliRunner()
+    result = runner.invoke(
+        partner_cli,
+        [
+            "configure", org_id,
+            "--result-writeback-url", "https://wd.example.com/upsert?token=abc",
+            "--result-writeback-header", "Authorization: Bearer secret-value",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "secret-value" not in result.output
+    assert "token=abc" not in result.output
+    with runtime.transaction() as session:
+        organization = session.get_one(Organization, org_id)
+        assert organization.result_writeback_url == "https://wd.example.com/upsert?token=abc"
+        assert organization.result_writeback_headers_encrypted is not None
+        headers = runtime.cipher.decrypt_json(organization.result_writeback_headers_encrypted)
+        assert headers == {"Authorization": "Bearer secret-value"}
+    assert runner.invoke(partner_cli, ["configure", org_id, "--result-writeback-url", "none"]).exit_code == 0
+    with runtime.transaction() as session:
+        organization = session.get_one(Organization, org_id)
+        assert (organization.result_writeback_url, organization.result_writeback_headers_encrypted) == (None, None)
+    refused = runner.invoke(partner_cli, ["configure", org_id, "--result-writeback-url", "ftp://x"])
+    assert refused.exit_code == 2
+    assert "http(s)" in refused.output
