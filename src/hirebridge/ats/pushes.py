@@ -1,0 +1,351 @@
+"""``candidate.pushToHris`` and ``hrisPush.*``: check the preconditions, start or join the push, wait for its verdict.
+
+A push starts only when every precondition holds, so a refused call sends nothing to the HRIS. The push row and
+its delivery job are written in one transaction; the unique partial index ``uq_hris_pushes_active`` (one queued or
+running push per application and connection) turns a concurrent or repeated call into a *join* of the active push.
+
+``hrisPush.retry`` creates a new push for the failed one's application and connection (the failed row stays as the
+record of what happened, terminal states stay terminal, and the index still admits one active push): the same path
+as a new ``candidate.pushToHris``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hirebridge.ats.connections import invalid, resolve_system
+from hirebridge.core.models import Application, Offer, OfferStatus
+from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
+from hirebridge.errors import AppError, NotFound
+from hirebridge.hris.models import ACTIVE_PUSH_STATES, HrisConnection, HrisPush, PushState
+from hirebridge.hris.push import KIND as PUSH_JOB_KIND
+from hirebridge.hris.push import enqueue_push, wait_for_push
+from hirebridge.hris.registry import SYSTEMS
+from hirebridge.orgs.models import Organization
+from hirebridge.runtime import Runtime
+
+MAX_ATTEMPTS_SHOWN = 50
+
+
+class PushToHrisBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    applicationId: UUID
+    externalSystem: str | None = Field(default=None, min_length=1, max_length=40)
+    hrisSystem: str | None = Field(default=None, min_length=1, max_length=40)
+    integrationPartnerId: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_system(self) -> PushToHrisBody:
+        if self.externalSystem and self.hrisSystem and self.externalSystem != self.hrisSystem:
+            raise ValueError("externalSystem and hrisSystem name different systems; send one of them")
+        return self
+
+    @property
+    def system(self) -> str:
+        value = self.externalSystem or self.hrisSystem
+        if not value:
+            raise invalid("externalSystem", "is required")
+        return value
+
+
+class PushRef(BaseModel):
+    pushId: UUID
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the caller is told: the push, and a warning when it is still running."""
+
+    push: dict[str, Any]
+    still_running: bool
+
+
+def push_to_hris(runtime: Runtime, organization_id: str, body: PushToHrisBody, requested_by: str) -> Verdict:
+    with runtime.transaction() as session:
+        _require_beta(session, organization_id)
+        info = resolve_system(body.system, "externalSystem")
+        application = _application(session, organization_id, str(body.applicationId))
+        partner_id = str(body.integrationPartnerId) if body.integrationPartnerId else None
+        connection = _connection(session, organization_id, info.system, partner_id)
+        push_id = _start(session, application, connection, requested_by)
+    return _await_verdict(runtime, organization_id, push_id)
+
+
+def retry_push(runtime: Runtime, organization_id: str, push_id: str, requested_by: str) -> Verdict:
+    with runtime.transaction() as session:
+        failed = _push(session, organization_id, push_id)
+        if failed.state != PushState.FAILED:
+            hint = (
+                "call candidate.pushToHris to push again (it updates the record)"
+                if failed.state == PushState.SUCCEEDED
+                else "it is still in progress"
+            )
+            raise AppError(
+                "hris_push_not_retryable", f"Only a failed push can be retried; this one is {failed.state}: {hint}."
+            )
+        _require_beta(session, organization_id)
+        application = _application(session, organization_id, failed.application_id)
+        connection = session.get(HrisConnection, failed.connection_id)
+        assert connection is not None  # the push's foreign key cascades from its connection
+        if not connection.is_enabled:
+            raise _disabled(connection)
+        new_id = _start(session, application, connection, requested_by)
+    return _await_verdict(runtime, organization_id, new_id)
+
+
+def _require_beta(session: Session, organization_id: str) -> None:
+    organization = session.get(Organization, organization_id)
+    if organization is None or not organization.hris_push_enabled:
+        raise AppError(
+            "candidate_hris_push_not_enabled",
+            "candidate.pushToHris is a beta feature that is not enabled for this organization.",
+            403 if organization is None else 400,
+        )
+
+
+def _application(session: Session, organization_id: str, application_id: str) -> Application:
+    application = session.get(Application, application_id)
+    if application is None or application.organization_id != organization_id:
+        raise NotFound("Application not found.", code="application_not_found")
+    return application
+
+
+def _connection(session: Session, organization_id: str, system: str, partner_id: str | None) -> HrisConnection:
+    connections = list(
+        session.scalars(
+            select(HrisConnection)
+            .where(HrisConnection.organization_id == organization_id, HrisConnection.system == system)
+            .order_by(HrisConnection.created_at, HrisConnection.id)
+        )
+    )
+    name = SYSTEMS[system].display_name
+    if partner_id is not None:
+        matching = [c for c in connections if c.integration_partner_id == partner_id]
+        if not matching:
+            raise NotFound(
+                f"This organization has no {name} connection for integrationPartnerId {partner_id}.",
+                code="hris_connection_not_found",
+            )
+    else:
+        matching = [c for c in connections if not c.is_self_serve]
+        if not matching and connections:
+            raise AppError(
+                "integration_partner_id_required",
+                f"The {name} integration of this organization is a SelfServe integration: "
+                "send integrationPartnerId to say which one.",
+            )
+        if not matching:
+            raise NotFound(
+                f"This organization has no {name} connection; create one with hrisConnection.create.",
+                code="hris_connection_not_found",
+            )
+    connection = matching[0]
+    if not connection.is_enabled:
+        raise _disabled(connection)
+    return connection
+
+
+def _disabled(connection: HrisConnection) -> AppError:
+    return AppError(
+        "hris_connection_disabled",
+        f"The {connection.system} connection '{connection.name}' is disabled; enable it with hrisConnection.update.",
+        meta={"hrisConnectionId": connection.id},
+    )
+
+
+def _check_preconditions(session: Session, application: Application, connection: HrisConnection) -> None:
+    if not application.candidate.name.strip():
+        raise AppError(
+            "candidate_hris_push_missing_name",
+            "The candidate has no name; an HRIS push needs the candidate's name.",
+            meta={"candidateId": application.candidate_id},
+        )
+    if not connection.requires_accepted_offer:
+        return
+    offer = session.scalars(
+        select(Offer).where(Offer.application_id == application.id).order_by(Offer.created_at.desc(), Offer.id.desc())
+    ).first()
+    if offer is None or offer.status != OfferStatus.CANDIDATE_ACCEPTED:
+        state = "has no offer" if offer is None else f"has an offer in status {offer.status.value}"
+        raise AppError(
+            "candidate_hris_push_blocked_by_offer_status",
+            f"The application {state}; the {connection.system} connection requires an accepted offer "
+            "(CandidateAccepted) before pushing.",
+            meta={"offerId": offer.id if offer else None, "offerStatus": offer.status.value if offer else None},
+        )
+
+
+def _active_push(session: Session, application_id: str, connection_id: str) -> HrisPush | None:
+    return session.scalars(
+        select(HrisPush).where(
+            HrisPush.application_id == application_id,
+            HrisPush.connection_id == connection_id,
+            HrisPush.state.in_(ACTIVE_PUSH_STATES),
+        )
+    ).first()
+
+
+def _start(session: Session, application: Application, connection: HrisConnection, requested_by: str) -> str:
+    """Create the push and its job, or join the active one. Returns the push id."""
+    _check_preconditions(session, application, connection)
+    existing = _active_push(session, application.id, connection.id)
+    if existing is not None:
+        return existing.id
+    push = HrisPush(
+        organization_id=application.organization_id,
+        application_id=application.id,
+        candidate_id=application.candidate_id,
+        connection_id=connection.id,
+        state=PushState.QUEUED,
+        attempts=0,
+        requested_by=requested_by[:100],
+    )
+    try:
+        with session.begin_nested():
+            session.add(push)
+            session.flush()
+            enqueue_push(session, push)
+    except IntegrityError:
+        # uq_hris_pushes_active: another call started a push for this application and connection first.
+        existing = _active_push(session, application.id, connection.id)
+        if existing is None:
+            raise
+        return existing.id
+    return push.id
+
+
+def _await_verdict(runtime: Runtime, organization_id: str, push_id: str) -> Verdict:
+    push = wait_for_push(runtime, push_id, runtime.settings.push_wait_seconds)
+    with runtime.sessions() as session:
+        current = _push(session, organization_id, push_id)
+        answer = push_json(session, current)
+    state = PushState(push.state)
+    if state == PushState.FAILED:
+        name = answer["systemName"]
+        raise AppError(
+            "candidate_hris_push_failed",
+            f"{name} did not accept the push: {current.error_message or 'no message given'}",
+            meta={"pushId": push_id, "state": state.value, "attempts": current.attempts, "system": answer["system"]},
+        )
+    return Verdict(answer, still_running=state in ACTIVE_PUSH_STATES)
+
+
+def _push(session: Session, organization_id: str, push_id: str) -> HrisPush:
+    push = session.get(HrisPush, push_id)
+    if push is None or push.organization_id != organization_id:
+        raise NotFound("HRIS push not found.", code="hris_push_not_found")
+    return push
+
+
+def get_push(session: Session, organization_id: str, push_id: str) -> HrisPush:
+    return _push(session, organization_id, push_id)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) -> dict[str, Any]:
+    connection = session.get(HrisConnection, push.connection_id)
+    system = connection.system if connection is not None else ""
+    info = SYSTEMS.get(system)
+    body: dict[str, Any] = {
+        "id": push.id,
+        "applicationId": push.application_id,
+        "candidateId": push.candidate_id,
+        "hrisConnectionId": push.connection_id,
+        "system": system,
+        "systemName": info.display_name if info else system,
+        "integrationPartnerId": connection.integration_partner_id if connection is not None else None,
+        "state": PushState(push.state).value,
+        "operation": push.operation,
+        "remoteId": push.remote_id,
+        "attempts": push.attempts,
+        "errorMessage": push.error_message,
+        "outcomeUnknown": push.outcome_unknown,
+        "createdAt": _iso(push.created_at),
+        "updatedAt": _iso(push.updated_at),
+        "finishedAt": _iso(push.finished_at),
+    }
+    if with_attempts:
+        body["attemptLog"] = attempt_log(session, push.id)
+    return body
+
+
+def attempt_log(session: Session, push_id: str) -> list[dict[str, Any]]:
+    """Every try at the push, oldest first: the HRIS's status and message, timing, and the redacted exchanges."""
+    jobs = select(DeliveryJob.id).where(DeliveryJob.subject_id == push_id, DeliveryJob.kind == PUSH_JOB_KIND)
+    attempts = session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.job_id.in_(jobs))
+        .order_by(DeliveryAttempt.started_at.desc(), DeliveryAttempt.number.desc())
+        .limit(MAX_ATTEMPTS_SHOWN)
+    ).all()
+    log = []
+    for attempt in reversed(attempts):
+        duration = (
+            round((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
+            if attempt.finished_at is not None
+            else None
+        )
+        log.append(
+            {
+                "number": attempt.number,
+                "startedAt": _iso(attempt.started_at),
+                "finishedAt": _iso(attempt.finished_at),
+                "durationMs": duration,
+                "outcome": attempt.outcome,
+                "httpStatus": attempt.http_status,
+                "message": attempt.message,
+                "exchanges": list(attempt.exchanges or []),
+            }
+        )
+    return log
+
+
+def encode_cursor(push: HrisPush) -> str:
+    raw = json.dumps([push.created_at.isoformat(), push.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, push_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(UUID(push_id))
+    except (ValueError, TypeError) as exc:
+        raise invalid("cursor", "is not a cursor this endpoint returned") from exc
+
+
+def list_pushes(
+    session: Session,
+    organization_id: str,
+    *,
+    application_id: str | None,
+    state: PushState | None,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> tuple[list[HrisPush], bool]:
+    """Newest first, keyset-paginated on (createdAt, id); returns the page and whether more follow."""
+    query = select(HrisPush).where(HrisPush.organization_id == organization_id)
+    if application_id is not None:
+        query = query.where(HrisPush.application_id == application_id)
+    if state is not None:
+        query = query.where(HrisPush.state == state)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(HrisPush.created_at < created, and_(HrisPush.created_at == created, HrisPush.id < last_id))
+        )
+    rows = list(session.scalars(query.order_by(HrisPush.created_at.desc(), HrisPush.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
