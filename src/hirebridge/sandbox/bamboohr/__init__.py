@@ -1,0 +1,1 @@
+"""BambooHR simulator: the classic ``/api/gateway.php/{companyDomain}/v1`` API, stateful, with fault switches."""
