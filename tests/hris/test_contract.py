@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 from typing import Any
 
@@ -33,12 +34,12 @@ def _bamboohr() -> Vendor:
     app = importlib.import_module("hirebridge.sandbox.bamboohr.app")
     return Vendor(
         system="bamboohr",
-        make_app=app.create_app,
+        make_app=functools.partial(app.create_app, company_domain="acme", api_key="sandbox-api-key"),
         credentials={"companyDomain": "acme", "apiKey": "sandbox-api-key"},
         bad_credentials={"companyDomain": "acme", "apiKey": "wrong-key"},
         settings={},
-        refused_hire=lambda: a_hire(),
-        refusal_says="",
+        refused_hire=lambda: a_hire(email="not-an-email"),
+        refusal_says="workEmail",
         first_name_of=lambda record: record.get("firstName"),
     )
 
@@ -79,7 +80,7 @@ def test_create_returns_the_remote_id_and_the_record_holds_the_hire(sim: Simulat
     assert sim.vendor.first_name_of(sim.record(ref.remote_id)) == "Ada"
 
 
-def test_find_existing_finds_the_created_record_by_email_in_any_case(sim: Simulator) -> None:
+def test_find_existing_finds_a_future_hire_by_email_in_any_case(sim: Simulator) -> None:
     hire = a_hire()
     connector, http = sim.connector()
     with http:
@@ -183,3 +184,43 @@ def test_bob_reads_lag_writes_so_a_look_up_right_after_create_misses() -> None:
             assert connector.find_existing(hire) is None
         assert [str(r["id"]) for r in sim.records()] == [created.remote_id]
     assert type(connector).read_lag_seconds > 20
+
+
+def test_bamboohr_refuses_a_second_employee_with_the_same_work_email_in_its_own_words() -> None:
+    pytest.importorskip("hirebridge.sandbox.bamboohr.app")
+    with running(_bamboohr()) as sim:
+        first = a_hire()
+        connector, http = sim.connector()
+        with http:
+            connector.create(connector.build_payload(first))
+            twin = a_hire(email=(first.email or "").upper())
+            with pytest.raises(Rejected) as caught:
+                connector.create(connector.build_payload(twin))
+        assert len(sim.records()) == 1
+    assert caught.value.http_status == 409
+    assert "BambooHR refused a duplicate" not in caught.value.message  # the header's text, not our fallback
+
+
+def test_bamboohr_throttle_waits_exactly_as_long_as_retry_after_says() -> None:
+    pytest.importorskip("hirebridge.sandbox.bamboohr.app")
+    with running(_bamboohr()) as sim:
+        sim.faults(throttle_rate=1, retry_after_seconds=7)
+        connector, http = sim.connector()
+        with http, pytest.raises(Retryable) as caught:
+            connector.find_existing(a_hire())
+    assert (caught.value.http_status, caught.value.retry_after) == (503, 7.0)
+
+
+def test_bamboohr_employee_limit_is_final_and_the_typo_header_is_read() -> None:
+    pytest.importorskip("hirebridge.sandbox.bamboohr.app")
+    with running(_bamboohr()) as sim:
+        sim.admin.put(
+            "/_sandbox/settings", json={"employee_limit": 0, "error_header_spelling": "typo"}
+        ).raise_for_status()
+        connector, http = sim.connector()
+        with http, pytest.raises(Rejected) as caught:
+            connector.create(connector.build_payload(a_hire()))
+        assert sim.records() == []
+    assert type(caught.value) is Rejected
+    assert caught.value.http_status == 429
+    assert "employee limit (HTTP 429)" not in caught.value.message  # read from X-BambooHR-Error-Messsage
