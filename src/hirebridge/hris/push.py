@@ -1,0 +1,358 @@
+"""The ``hris_push`` job: send one hire to one HRIS connection, exactly once in effect.
+
+Every attempt follows the same steps (PRODUCT.md section 5):
+
+1. A push already succeeded or failed is done (a re-run after a crash changes nothing).
+2. A candidate with a remote record on this connection is *updated* there.
+3. Otherwise, if an earlier create's outcome is unknown (a lost response, a killed worker), wait until the HRIS's
+   reads have caught up (the connector's ``read_lag_seconds``, or the connection's ``settings.readLagSeconds``, after
+   the uncertain attempt), then look the person up and *adopt* the record if it is there.
+4. Otherwise *create*, write-ahead: ``outcome_unknown`` is committed before the request leaves, and cleared only by
+   a definite answer. A crash or a lost response at any point leaves the flag set, so the next attempt looks up
+   before it may create again.
+
+On success, the remote record mapping and the push's outcome are written in one fenced transaction. A refusal by
+the HRIS fails the push with the HRIS's own message; a transient failure retries on the job's schedule, never
+sooner than the HRIS's ``Retry-After``. Every HTTP call first takes a token from the connection's rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hirebridge.core.models import Candidate
+from hirebridge.db.types import utcnow
+from hirebridge.delivery.backoff import Backoff
+from hirebridge.delivery.engine import enqueue, wake_workers
+from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
+from hirebridge.delivery.models import DeliveryJob
+from hirebridge.delivery.ratelimit import acquire
+from hirebridge.hris.base import AuthFailed, Connector, ConnectorError, Hire, OutcomeUnknown, Rejected, Retryable
+from hirebridge.hris.hire import HireDataMissing, build_hire
+from hirebridge.hris.httpclient import make_http_client
+from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord
+from hirebridge.hris.registry import UnsupportedSystem, make_connector
+from hirebridge.runtime import Runtime
+from hirebridge.security import DecryptionError
+
+log = logging.getLogger(__name__)
+
+KIND = "hris_push"
+MAX_ATTEMPTS = 10
+BACKOFF = Backoff(base_seconds=2.0, cap_seconds=600.0)
+HTTP_TIMEOUT_SECONDS = 20.0  # well under the 60 s lease
+TERMINAL = (PushState.SUCCEEDED, PushState.FAILED)
+
+
+def enqueue_push(session: Session, push: HrisPush) -> DeliveryJob:
+    """Queue the job that carries out ``push``, in the caller's transaction (one job per push)."""
+    return enqueue(
+        session,
+        kind=KIND,
+        organization_id=push.organization_id,
+        payload={"push_id": push.id},
+        subject_id=push.id,
+        dedupe_key=f"{KIND}:{push.id}",
+        rate_key=rate_key(push.connection_id),
+        max_attempts=MAX_ATTEMPTS,
+        backoff=BACKOFF,
+    )
+
+
+def rate_key(connection_id: str) -> str:
+    return f"hris:{connection_id}"
+
+
+def wait_for_push(runtime: Runtime, push_id: str, timeout: float, interval: float = 0.075) -> HrisPush:
+    """The push once it has succeeded or failed, or as it stands after ``timeout`` seconds (any process may run it)."""
+    wake_workers()
+    deadline = time.monotonic() + max(0.0, timeout)
+    while True:
+        with runtime.sessions() as session:
+            push = session.get(HrisPush, push_id)
+            if push is None:
+                raise LookupError("no such push")
+            session.expunge(push)
+        if push.state in TERMINAL or time.monotonic() >= deadline:
+            return push
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an attempt needs, read in one transaction; the HTTP calls happen after it is closed."""
+
+    push_id: str
+    organization_id: str
+    candidate_id: str
+    connection_id: str
+    system: str
+    base_url: str
+    credentials_encrypted: str
+    field_mapping: dict[str, Any]
+    connection_settings: dict[str, Any]
+    rate_per_second: float
+    hire: Hire
+    remote_id: str | None
+    uncertain: bool
+    uncertain_since: datetime | None
+
+
+def run_push(ctx: JobContext) -> Outcome:
+    push_id = str(ctx.payload["push_id"])
+    with ctx.fenced() as session:
+        plan_or_outcome = _begin(session, ctx, push_id)
+    if not isinstance(plan_or_outcome, _Plan):
+        return plan_or_outcome
+    plan = plan_or_outcome
+    try:
+        credentials = ctx.runtime.cipher.decrypt_json(plan.credentials_encrypted)
+    except DecryptionError as exc:
+        return GiveUp(str(exc), label="auth")
+    with make_http_client(
+        timeout=HTTP_TIMEOUT_SECONDS,
+        on_exchange=ctx.exchanges.append,
+        before_request=lambda: acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second),
+    ) as http:
+        try:
+            connector = make_connector(
+                plan.system,
+                base_url=plan.base_url,
+                credentials=credentials,
+                field_mapping=plan.field_mapping,
+                settings=plan.connection_settings,
+                http=http,
+            )
+        except UnsupportedSystem as exc:
+            return GiveUp(str(exc))
+        try:
+            return _push(ctx, plan, connector)
+        except OutcomeUnknown as exc:
+            return _retry(ctx, plan, _message(exc), exc.retry_after, exc.http_status, label="unknown")
+        except Retryable as exc:
+            return _retry(ctx, plan, _message(exc), exc.retry_after, exc.http_status)
+        except AuthFailed as exc:
+            return GiveUp(_message(exc), http_status=exc.http_status, label="auth")
+        except Rejected as exc:
+            return GiveUp(_message(exc), http_status=exc.http_status)
+
+
+def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
+    push = session.get(HrisPush, push_id)
+    if push is None:
+        return GiveUp("the push no longer exists")
+    if push.state in TERMINAL:
+        return Done(f"push already {push.state.value}")
+    connection = session.get(HrisConnection, push.connection_id)
+    if connection is None or not connection.is_enabled:
+        return GiveUp("the HRIS connection is disabled or was removed")
+    try:
+        hire = build_hire(session, push.application_id)
+    except HireDataMissing as exc:
+        return GiveUp(str(exc))
+    push.state = PushState.RUNNING
+    push.attempts = ctx.attempt_number
+    remote = _remote_record(session, push.connection_id, push.candidate_id)
+    # An uncertain create by this push, or by an earlier push of the same person, must be looked up first.
+    earlier_unknown = session.scalar(
+        select(func.max(HrisPush.outcome_unknown_at)).where(
+            HrisPush.connection_id == push.connection_id,
+            HrisPush.candidate_id == push.candidate_id,
+            HrisPush.outcome_unknown.is_(True),
+        )
+    )
+    uncertain = push.outcome_unknown or ctx.interrupted or earlier_unknown is not None
+    return _Plan(
+        push_id=push.id,
+        organization_id=push.organization_id,
+        candidate_id=push.candidate_id,
+        connection_id=connection.id,
+        system=connection.system,
+        base_url=connection.base_url,
+        credentials_encrypted=connection.credentials_encrypted,
+        field_mapping=dict(connection.field_mapping or {}),
+        connection_settings=dict(connection.settings or {}),
+        rate_per_second=max(connection.rate_limit_per_second, 0.01),
+        hire=hire,
+        remote_id=remote.remote_id if remote is not None else None,
+        uncertain=uncertain,
+        uncertain_since=earlier_unknown,
+    )
+
+
+def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
+    payload = connector.build_payload(plan.hire)
+    if plan.remote_id is not None:
+        connector.update(plan.remote_id, payload)
+        return _succeed(ctx, plan, plan.remote_id, "employee", "update")
+    if plan.uncertain:
+        if plan.uncertain_since is not None:
+            ready_at = plan.uncertain_since + timedelta(seconds=_read_lag_seconds(plan, connector))
+            remaining = (ready_at - utcnow()).total_seconds()
+            if remaining > 0:
+                message = f"waiting {remaining:.0f} s for the HRIS's reads to show an earlier, unconfirmed create"
+                return _retry(ctx, plan, message, remaining, None, label="waiting")
+        found = connector.find_existing(plan.hire)
+        if found is not None:
+            return _succeed(ctx, plan, found.remote_id, found.kind, "adopt")
+    blocked = _write_ahead(ctx, plan)
+    if blocked is not None:
+        return blocked
+    try:
+        created = connector.create(payload)
+    except OutcomeUnknown:
+        with ctx.fenced() as session:
+            push = _push_row(session, plan.push_id)
+            push.outcome_unknown_at = utcnow()  # the lag counts from the moment we lost sight of the write
+        raise
+    except ConnectorError:
+        _clear_unknown(ctx, plan.push_id)  # a definite answer: nothing was written
+        raise
+    return _succeed(ctx, plan, created.remote_id, created.kind, "create")
+
+
+def _read_lag_seconds(plan: _Plan, connector: Connector) -> float:
+    """How long the HRIS's reads may lag its writes: the connector's figure, or the connection's own setting."""
+    configured = plan.connection_settings.get("readLagSeconds")
+    if isinstance(configured, int | float) and 0 <= configured <= 3600:
+        return float(configured)
+    return float(connector.read_lag_seconds)
+
+
+def _write_ahead(ctx: JobContext, plan: _Plan) -> Outcome | None:
+    """Commit "outcome unknown" before the create leaves; None when the create may go ahead."""
+    with ctx.fenced() as session:
+        # Serialise creates of one person: two applications of the same candidate pushed at once.
+        candidate_query = select(Candidate.id).where(Candidate.id == plan.candidate_id)
+        if session.get_bind().dialect.name == "postgresql":
+            candidate_query = candidate_query.with_for_update()
+        session.execute(candidate_query)
+        other = session.scalar(
+            select(HrisPush.id).where(
+                HrisPush.connection_id == plan.connection_id,
+                HrisPush.candidate_id == plan.candidate_id,
+                HrisPush.id != plan.push_id,
+                HrisPush.state == PushState.RUNNING,
+                HrisPush.outcome_unknown.is_(True),
+            )
+        )
+        if other is not None or _remote_record(session, plan.connection_id, plan.candidate_id) is not None:
+            blocked = True
+        else:
+            blocked = False
+            push = _push_row(session, plan.push_id)
+            push.outcome_unknown = True
+            push.outcome_unknown_at = utcnow()
+    if blocked:
+        message = "another push of this candidate to this HRIS is in flight; retrying after it"
+        return _retry(ctx, plan, message, 2.0, None)
+    return None
+
+
+def _clear_unknown(ctx: JobContext, push_id: str) -> None:
+    with ctx.fenced() as session:
+        push = _push_row(session, push_id)
+        push.outcome_unknown = False
+        push.outcome_unknown_at = None
+
+
+def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, operation: str) -> Outcome:
+    with ctx.fenced() as session:
+        _upsert_remote_record(session, plan, remote_id, remote_kind)
+        push = _push_row(session, plan.push_id)
+        push.state = PushState.SUCCEEDED
+        push.remote_id = remote_id
+        push.operation = operation
+        push.attempts = ctx.attempt_number
+        push.outcome_unknown = False
+        push.outcome_unknown_at = None
+        push.error_message = None
+        push.finished_at = utcnow()
+    return Done(f"{operation} {remote_kind} {remote_id}")
+
+
+def _upsert_remote_record(session: Session, plan: _Plan, remote_id: str, remote_kind: str) -> None:
+    existing = _remote_record(session, plan.connection_id, plan.candidate_id)
+    if existing is not None:
+        if existing.remote_id != remote_id:
+            log.warning(
+                "connection %s: remote record of a candidate changed on push %s", plan.connection_id, plan.push_id
+            )
+        existing.remote_id = remote_id
+        existing.remote_kind = remote_kind
+        existing.last_push_id = plan.push_id
+        return
+    values = {
+        "organization_id": plan.organization_id,
+        "connection_id": plan.connection_id,
+        "candidate_id": plan.candidate_id,
+        "remote_id": remote_id,
+        "remote_kind": remote_kind,
+        "last_push_id": plan.push_id,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(RemoteRecord).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["connection_id", "candidate_id"],
+            set_={
+                "remote_id": remote_id,
+                "remote_kind": remote_kind,
+                "last_push_id": plan.push_id,
+                "updated_at": utcnow(),
+            },
+        )
+    )
+
+
+def _retry(
+    ctx: JobContext, plan: _Plan, message: str, retry_after: float | None, http_status: int | None, label: str = "retry"
+) -> Outcome:
+    """Back to queued (no worker holds it while it waits), showing why; the engine schedules the next attempt."""
+    with ctx.fenced() as session:
+        push = _push_row(session, plan.push_id)
+        if push.state not in TERMINAL:
+            push.state = PushState.QUEUED
+            push.error_message = message
+    return RetryLater(message, retry_after=retry_after, http_status=http_status, label=label)
+
+
+def on_give_up(ctx: JobContext, session: Session, message: str) -> None:
+    """The push fails with the HRIS's own message (refused, or out of attempts)."""
+    push = session.get(HrisPush, str(ctx.payload.get("push_id")))
+    if push is None or push.state in TERMINAL:
+        return
+    push.state = PushState.FAILED
+    push.error_message = message
+    push.attempts = ctx.attempt_number
+    push.finished_at = utcnow()
+
+
+def _push_row(session: Session, push_id: str) -> HrisPush:
+    push = session.get(HrisPush, push_id)
+    if push is None:
+        raise LookupError("the push no longer exists")
+    return push
+
+
+def _remote_record(session: Session, connection_id: str, candidate_id: str) -> RemoteRecord | None:
+    return session.scalars(
+        select(RemoteRecord).where(
+            RemoteRecord.connection_id == connection_id, RemoteRecord.candidate_id == candidate_id
+        )
+    ).first()
+
+
+def _message(exc: ConnectorError) -> str:
+    return str(getattr(exc, "message", None) or exc)
+
+
+register(KIND, run_push, on_give_up)
