@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,31 +26,57 @@ class Simulator:
     system: str
     url: str
     credentials: dict[str, Any]
+    wrong_credentials: dict[str, Any]
+    email_field: str  # where the simulator's records keep the work email
+    throttle_status: int
     admin: httpx.Client
-    records_of: Callable[[dict[str, Any], str], bool]  # does this simulator record belong to this email?
 
     def records(self, email: str) -> list[dict[str, Any]]:
         response = self.admin.get("/_sandbox/records")
         response.raise_for_status()
-        return [r for r in response.json()["records"] if self.records_of(r, email)]
+        return [r for r in response.json()["records"] if str(r.get(self.email_field, "")).lower() == email.lower()]
 
     def faults(self, **switches: Any) -> None:
         self.admin.put("/_sandbox/faults", json=switches).raise_for_status()
 
 
-def _bob_record_email(record: dict[str, Any], email: str) -> bool:
-    return str(record.get("email", "")).lower() == email.lower()
-
-
-@pytest.fixture
-def bob() -> Iterator[Simulator]:
+@contextlib.contextmanager
+def _bob() -> Iterator[Simulator]:
     from hirebridge.sandbox.bob.app import create_app
 
-    # Reads lag writes by 1.5 s here (20 s in Bob's docs); the connection is told 2 s (readLagSeconds).
+    # Reads lag writes by 1.5 s here (20 s in Bob's docs); connections that lose a response are told 2 s.
     with serve(create_app(read_lag_seconds=1.5)) as url, httpx.Client(base_url=url, timeout=10) as admin:
         yield Simulator(
-            "bob", url, {"serviceUserId": "SERVICE-USER", "token": "sandbox-token"}, admin, _bob_record_email
+            "bob",
+            url,
+            {"serviceUserId": "SERVICE-USER", "token": "sandbox-token"},
+            {"serviceUserId": "SERVICE-USER", "token": "wrong-token"},
+            "email",
+            429,
+            admin,
         )
+
+
+@contextlib.contextmanager
+def _bamboohr() -> Iterator[Simulator]:
+    from hirebridge.sandbox.bamboohr.app import create_app
+
+    with serve(create_app(company_domain="acme")) as url, httpx.Client(base_url=url, timeout=10) as admin:
+        yield Simulator(
+            "bamboohr",
+            url,
+            {"companyDomain": "acme", "apiKey": "sandbox-key"},
+            {"companyDomain": "acme", "apiKey": "wrong-key"},
+            "workEmail",
+            503,
+            admin,
+        )
+
+
+@pytest.fixture(params=["bob", "bamboohr"])
+def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    with _bob() if request.param == "bob" else _bamboohr() as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -89,8 +116,8 @@ def _job_attempts(runtime: Runtime, push_id: str) -> list[Any]:
     return load_attempts(runtime, job.id)
 
 
-def test_push_creates_one_employee_and_maps_it(runtime: Runtime, org_id: str, bob: Simulator, worker: Worker) -> None:
-    connection_id = _connect(runtime, org_id, bob)
+def test_push_creates_one_employee_and_maps_it(runtime: Runtime, org_id: str, sim: Simulator, worker: Worker) -> None:
+    connection_id = _connect(runtime, org_id, sim)
     hire = make_hire(runtime, org_id)
     push = _finished(runtime, start_push(runtime, hire, connection_id))
 
@@ -100,17 +127,17 @@ def test_push_creates_one_employee_and_maps_it(runtime: Runtime, org_id: str, bo
         False,
         None,
     )
-    [record] = bob.records(hire.email)
+    [record] = sim.records(hire.email)
     assert str(record["id"]) == push.remote_id
     assert [r.remote_id for r in _remote_records(runtime, hire, connection_id)] == [push.remote_id]
     [attempt] = _job_attempts(runtime, push.id)
     assert attempt.outcome == "succeeded"
     assert [e["method"] for e in attempt.exchanges] == ["POST"]
-    assert "sandbox-token" not in str(attempt.exchanges)
+    assert all(str(secret) not in str(attempt.exchanges) for secret in sim.credentials.values() if secret != "acme")
 
 
-def test_a_second_push_updates_the_same_record(runtime: Runtime, org_id: str, bob: Simulator, worker: Worker) -> None:
-    connection_id = _connect(runtime, org_id, bob)
+def test_a_second_push_updates_the_same_record(runtime: Runtime, org_id: str, sim: Simulator, worker: Worker) -> None:
+    connection_id = _connect(runtime, org_id, sim)
     hire = make_hire(runtime, org_id)
     first = _finished(runtime, start_push(runtime, hire, connection_id))
     second = _finished(runtime, start_push(runtime, hire, connection_id))
@@ -118,21 +145,21 @@ def test_a_second_push_updates_the_same_record(runtime: Runtime, org_id: str, bo
     assert (first.operation, second.operation) == ("create", "update")
     assert second.state == PushState.SUCCEEDED
     assert second.remote_id == first.remote_id
-    assert len(bob.records(hire.email)) == 1
+    assert len(sim.records(hire.email)) == 1
     assert len(_remote_records(runtime, hire, connection_id)) == 1
 
 
 def test_a_lost_response_after_the_hris_committed_is_adopted_after_the_read_lag_not_duplicated(
-    runtime: Runtime, org_id: str, bob: Simulator, worker: Worker
+    runtime: Runtime, org_id: str, sim: Simulator, worker: Worker
 ) -> None:
-    # Every write's response is lost after Bob committed it, and Bob's search shows it only 1.5 s later: an executor
-    # that re-created, or looked up before the lag had passed, would leave two (or more) employees.
-    bob.faults(drop_after_commit_rate=1.0)
-    connection_id = _connect(runtime, org_id, bob, readLagSeconds=2.0)
+    # Every write's response is lost after the HRIS committed it (and Bob's search shows it only 1.5 s later): an
+    # executor that re-created, or looked up before the lag had passed, would leave two (or more) employees.
+    sim.faults(drop_after_commit_rate=1.0)
+    connection_id = _connect(runtime, org_id, sim, readLagSeconds=2.0)
     hire = make_hire(runtime, org_id)
     push = _finished(runtime, start_push(runtime, hire, connection_id))
 
-    [record] = bob.records(hire.email)
+    [record] = sim.records(hire.email)
     assert (push.state, push.operation, push.remote_id) == (PushState.SUCCEEDED, "adopt", str(record["id"]))
     assert push.outcome_unknown is False
     outcomes = [a.outcome for a in _job_attempts(runtime, push.id)]
@@ -141,28 +168,44 @@ def test_a_lost_response_after_the_hris_committed_is_adopted_after_the_read_lag_
     assert [r.remote_id for r in _remote_records(runtime, hire, connection_id)] == [push.remote_id]
 
 
+def _refused_hire(runtime: Runtime, org_id: str, sim: Simulator) -> tuple[HireRecords, str]:
+    """A hire the HRIS refuses, and a phrase of the HRIS's own refusal."""
+    if sim.system == "bob":
+        return make_hire(runtime, org_id, location="Atlantis"), "Atlantis"
+    # BambooHR refuses a second employee with a work email it already has (someone added by hand, say).
+    hire = make_hire(runtime, org_id)
+    sim.admin.post(
+        "/api/gateway.php/acme/v1/employees/",
+        json={"firstName": "Someone", "lastName": "Else", "workEmail": hire.email},
+        auth=("sandbox-key", "x"),
+    ).raise_for_status()
+    return hire, "Duplicate email"
+
+
 def test_a_refusal_fails_the_push_with_the_hris_message(
-    runtime: Runtime, org_id: str, bob: Simulator, worker: Worker
+    runtime: Runtime, org_id: str, sim: Simulator, worker: Worker
 ) -> None:
-    connection_id = _connect(runtime, org_id, bob)
-    hire = make_hire(runtime, org_id, location="Atlantis")
+    connection_id = _connect(runtime, org_id, sim)
+    hire, phrase = _refused_hire(runtime, org_id, sim)
+    before = len(sim.records(hire.email))
     push = _finished(runtime, start_push(runtime, hire, connection_id))
 
     assert push.state == PushState.FAILED
     assert push.error_message is not None
-    assert "Atlantis" in push.error_message
+    assert phrase in push.error_message
     assert push.outcome_unknown is False
-    assert bob.records(hire.email) == []
+    assert len(sim.records(hire.email)) == before
     assert _remote_records(runtime, hire, connection_id) == []
     [attempt] = _job_attempts(runtime, push.id)
-    assert (attempt.outcome, attempt.http_status) == ("rejected", 400)
+    assert attempt.outcome == "rejected"
+    assert attempt.http_status in (400, 409)
 
 
 def test_wrong_credentials_fail_the_push_as_an_auth_failure(
-    runtime: Runtime, org_id: str, bob: Simulator, worker: Worker
+    runtime: Runtime, org_id: str, sim: Simulator, worker: Worker
 ) -> None:
-    bob.credentials = {"serviceUserId": "SERVICE-USER", "token": "wrong"}
-    connection_id = _connect(runtime, org_id, bob)
+    sim.credentials = sim.wrong_credentials
+    connection_id = _connect(runtime, org_id, sim)
     push = _finished(runtime, start_push(runtime, make_hire(runtime, org_id), connection_id))
     assert push.state == PushState.FAILED
     [attempt] = _job_attempts(runtime, push.id)
@@ -170,28 +213,28 @@ def test_wrong_credentials_fail_the_push_as_an_auth_failure(
 
 
 def test_throttled_pushes_are_retried_until_they_succeed(
-    runtime: Runtime, org_id: str, bob: Simulator, worker: Worker
+    runtime: Runtime, org_id: str, sim: Simulator, worker: Worker
 ) -> None:
-    bob.faults(rate_limit_per_second=1.0)
+    sim.faults(rate_limit_per_second=1.0)
     connection_id = make_connection(
-        runtime, org_id, system="bob", base_url=bob.url, credentials=bob.credentials, rate_limit_per_second=50
+        runtime, org_id, system=sim.system, base_url=sim.url, credentials=sim.credentials, rate_limit_per_second=50
     )
     hires = [make_hire(runtime, org_id) for _ in range(4)]
     push_ids = [start_push(runtime, hire, connection_id) for hire in hires]
     pushes = [_finished(runtime, push_id) for push_id in push_ids]
 
     assert {(p.state, p.operation) for p in pushes} == {(PushState.SUCCEEDED, "create")}
-    assert all(len(bob.records(hire.email)) == 1 for hire in hires)
+    assert all(len(sim.records(hire.email)) == 1 for hire in hires)
     statuses = [a.http_status for p in pushes for a in _job_attempts(runtime, p.id)]
-    assert 429 in statuses, "the simulator never throttled: the test proves nothing"
+    assert sim.throttle_status in statuses, "the simulator never throttled: the test proves nothing"
 
 
 def test_the_connections_rate_limit_keeps_pushes_under_the_hris_limit(
-    runtime: Runtime, org_id: str, bob: Simulator, worker: Worker
+    runtime: Runtime, org_id: str, sim: Simulator, worker: Worker
 ) -> None:
-    bob.faults(rate_limit_per_second=3.0)
+    sim.faults(rate_limit_per_second=3.0)
     connection_id = make_connection(
-        runtime, org_id, system="bob", base_url=bob.url, credentials=bob.credentials, rate_limit_per_second=1.0
+        runtime, org_id, system=sim.system, base_url=sim.url, credentials=sim.credentials, rate_limit_per_second=1.0
     )
     hires = [make_hire(runtime, org_id) for _ in range(4)]
     push_ids = [start_push(runtime, hire, connection_id) for hire in hires]
