@@ -11,8 +11,6 @@ as a new ``candidate.pushToHris``.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -312,19 +310,6 @@ def attempt_log(session: Session, push_id: str) -> list[dict[str, Any]]:
             }
         )
     return log
-
-
-def encode_cursor(push: HrisPush) -> str:
-    raw = json.dumps([push.created_at.isoformat(), push.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, push_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(UUID(push_id))
-    except (ValueError, TypeError) as exc:
-        raise invalid("cursor", "is not a cursor this endpoint returned") from exc
 
 
 def list_pushes(

@@ -1,0 +1,224 @@
+"""The ATS API's HRIS endpoints: ``candidate.pushToHris``, ``hrisPush.*`` and ``hrisConnection.*``.
+
+Permissions: pushes need ``candidatesWrite`` (reads ``candidatesRead``); connections need ``organizationWrite``
+(reads ``organizationRead``). ``candidate.pushToHris`` and ``hrisPush.retry`` honour ``Idempotency-Key``.
+Database work runs in a thread so that a call waiting for an HRIS verdict never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from hirebridge.ats import connections, idempotency, pushes
+from hirebridge.ats.auth import ApiCaller, require
+from hirebridge.ats.envelope import (
+    AtsModel,
+    ListParams,
+    decode_cursor,
+    encode_cursor,
+    invalid_input,
+    ok,
+    page,
+    read_body,
+)
+from hirebridge.hris.models import PushState
+from hirebridge.web import get_runtime
+
+router = APIRouter(tags=["ATS: HRIS"])
+
+IDEMPOTENT_WAIT_MARGIN_SECONDS = 5.0
+
+
+def _requested_by(caller: ApiCaller) -> str:
+    return f"apiKey:{caller.api_key_id}"
+
+
+def _push_answer(verdict: pushes.Verdict) -> dict[str, Any]:
+    if not verdict.still_running:
+        return ok(verdict.push)
+    return ok(
+        verdict.push,
+        warnings=[
+            f"hris_push_in_progress: the HRIS has not answered yet; push {verdict.push['id']} is "
+            f"{verdict.push['state']} and completes in the background (read it with hrisPush.info)"
+        ],
+    )
+
+
+@router.post("/candidate.pushToHris")
+async def candidate_push_to_hris(request: Request, caller: ApiCaller = Depends(require("candidatesWrite"))) -> Response:
+    body = await read_body(request, pushes.PushToHrisBody)
+    runtime = get_runtime(request)
+
+    def work() -> dict[str, Any]:
+        verdict = pushes.push_to_hris(runtime, caller.organization_id, body, _requested_by(caller))
+        return _push_answer(verdict)
+
+    return await idempotency.respond(
+        request,
+        organization_id=caller.organization_id,
+        endpoint="candidate.pushToHris",
+        body=body.model_dump(mode="json"),
+        work=work,
+        wait_seconds=runtime.settings.push_wait_seconds + IDEMPOTENT_WAIT_MARGIN_SECONDS,
+    )
+
+
+@router.post("/hrisPush.retry")
+async def hris_push_retry(request: Request, caller: ApiCaller = Depends(require("candidatesWrite"))) -> Response:
+    body = await read_body(request, pushes.PushRef)
+    runtime = get_runtime(request)
+
+    def work() -> dict[str, Any]:
+        verdict = pushes.retry_push(runtime, caller.organization_id, str(body.pushId), _requested_by(caller))
+        return _push_answer(verdict)
+
+    return await idempotency.respond(
+        request,
+        organization_id=caller.organization_id,
+        endpoint="hrisPush.retry",
+        body=body.model_dump(mode="json"),
+        work=work,
+        wait_seconds=runtime.settings.push_wait_seconds + IDEMPOTENT_WAIT_MARGIN_SECONDS,
+    )
+
+
+@router.post("/hrisPush.info")
+async def hris_push_info(request: Request, caller: ApiCaller = Depends(require("candidatesRead"))) -> Any:
+    body = await read_body(request, pushes.PushRef)
+    runtime = get_runtime(request)
+
+    def work() -> Any:
+        with runtime.sessions() as session:
+            push = pushes.get_push(session, caller.organization_id, str(body.pushId))
+            return ok(pushes.push_json(session, push, with_attempts=True))
+
+    return await run_in_threadpool(work)
+
+
+class PushListBody(ListParams):
+    applicationId: UUID | None = None
+    state: PushState | None = None
+
+
+def _list_scope(caller: ApiCaller, body: PushListBody) -> dict[str, Any]:
+    """What a cursor is bound to: the organization and the filters it was issued for."""
+    return {
+        "o": caller.organization_id,
+        "a": str(body.applicationId) if body.applicationId else None,
+        "s": body.state.value if body.state else None,
+    }
+
+
+def _after(runtime_key: str, caller: ApiCaller, body: PushListBody) -> tuple[datetime, str] | None:
+    if not body.cursor:
+        return None
+    data = decode_cursor(runtime_key, body.cursor, purpose="hrisPush.list")
+    if data.get("scope") != _list_scope(caller, body):
+        raise invalid_input("cursor", "was issued for other filters; send the same filters as the first page")
+    try:
+        return datetime.fromisoformat(str(data["c"])), str(data["i"])
+    except (KeyError, ValueError):
+        raise invalid_input("cursor", "is not a value this API issued") from None
+
+
+@router.post("/hrisPush.list")
+async def hris_push_list(request: Request, caller: ApiCaller = Depends(require("candidatesRead"))) -> Any:
+    body = await read_body(request, PushListBody)
+    runtime = get_runtime(request)
+    after = _after(runtime.signing_key, caller, body)
+
+    def work() -> Any:
+        with runtime.sessions() as session:
+            rows, more = pushes.list_pushes(
+                session,
+                caller.organization_id,
+                application_id=str(body.applicationId) if body.applicationId else None,
+                state=body.state,
+                limit=body.limit,
+                after=after,
+            )
+            items = [pushes.push_json(session, row) for row in rows]
+        next_cursor = None
+        if more and rows:
+            last = {"scope": _list_scope(caller, body), "c": rows[-1].created_at.isoformat(), "i": rows[-1].id}
+            next_cursor = encode_cursor(runtime.signing_key, last, purpose="hrisPush.list")
+        return page(items, more=more, next_cursor=next_cursor)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/hrisConnection.create")
+async def hris_connection_create(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
+    body = await read_body(request, connections.ConnectionCreate)
+    runtime = get_runtime(request)
+
+    def work() -> Any:
+        with runtime.transaction() as session:
+            connection = connections.create_connection(session, runtime.cipher, caller.organization_id, body)
+            return ok(connections.connection_json(connection))
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/hrisConnection.info")
+async def hris_connection_info(request: Request, caller: ApiCaller = Depends(require("organizationRead"))) -> Any:
+    body = await read_body(request, connections.ConnectionRef)
+    runtime = get_runtime(request)
+
+    def work() -> Any:
+        with runtime.sessions() as session:
+            connection = connections.get_connection(session, caller.organization_id, str(body.hrisConnectionId))
+            return ok(connections.connection_json(connection))
+
+    return await run_in_threadpool(work)
+
+
+class ConnectionListBody(AtsModel):
+    system: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+@router.post("/hrisConnection.list")
+async def hris_connection_list(request: Request, caller: ApiCaller = Depends(require("organizationRead"))) -> Any:
+    body = await read_body(request, ConnectionListBody)
+    runtime = get_runtime(request)
+
+    def work() -> Any:
+        with runtime.sessions() as session:
+            rows = connections.list_connections(session, caller.organization_id, body.system)
+            return page([connections.connection_json(c) for c in rows], more=False, next_cursor=None)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/hrisConnection.update")
+async def hris_connection_update(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
+    body = await read_body(request, connections.ConnectionUpdate)
+    runtime = get_runtime(request)
+
+    def work() -> Any:
+        with runtime.transaction() as session:
+            connection = connections.update_connection(session, runtime.cipher, caller.organization_id, body)
+            return ok(connections.connection_json(connection))
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/hrisConnection.delete")
+async def hris_connection_delete(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
+    body = await read_body(request, connections.ConnectionRef)
+    runtime = get_runtime(request)
+
+    def work() -> Any:
+        with runtime.transaction() as session:
+            connection = connections.delete_connection(session, caller.organization_id, str(body.hrisConnectionId))
+            return ok({"hrisConnectionId": connection.id})
+
+    return await run_in_threadpool(work)
