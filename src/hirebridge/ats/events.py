@@ -1,0 +1,148 @@
+"""Ashby-style webhook events: one delivery job per matching subscription, signed, rendered once.
+
+``emit`` renders ``{"webhookActionId", "action", "data"}`` once, with a ``webhookActionId`` fixed at that moment
+and shared by every subscription to the event (Ashby: the receiver's dedupe key), signs it per subscription
+(``Ashby-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>``) and enqueues a ``webhook`` delivery job in the
+caller's transaction, so a retry resends the very same bytes. Schedule as Ashby documents: 10 attempts, delays of
+(2^n - 1) x 10 s, no retry on 401, 403, 404, 405, 410.
+
+Call sites: ``push_finished`` when a push reaches succeeded or failed, ``candidate_hired`` when an application
+becomes Hired, ``offer_updated`` when an offer's status changes; each in the transaction that made the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hirebridge.ats.serializers import application_json, offer_json
+from hirebridge.core.models import Application, Offer, OfferStatus
+from hirebridge.delivery.backoff import Backoff
+from hirebridge.delivery.models import DeliveryJob
+from hirebridge.delivery.webhook import enqueue_webhook
+from hirebridge.hris.models import HrisPush
+from hirebridge.runtime import Runtime
+from hirebridge.webhooks.models import WebhookSubscription
+
+SURFACE = "ats"
+SIGNATURE_HEADER = "Ashby-Signature"
+NO_RETRY_STATUSES = (401, 403, 404, 405, 410)
+MAX_ATTEMPTS = 10
+
+# Ashby's webhook.create enum (spec copy) plus the types in its payload catalog.
+WEBHOOK_TYPES = (
+    "applicationSubmit",
+    "applicationUpdate",
+    "candidateHire",
+    "candidateStageChange",
+    "candidateDelete",
+    "candidateMerge",
+    "interviewPlanTransition",
+    "interviewScheduleCreate",
+    "interviewScheduleUpdate",
+    "jobCreate",
+    "jobUpdate",
+    "jobPostingUpdate",
+    "jobPostingPublish",
+    "jobPostingUnpublish",
+    "offerCreate",
+    "offerUpdate",
+    "offerDelete",
+    "openingCreate",
+    "pushToHRIS",
+    "signatureRequestUpdate",
+    "surveySubmit",
+)
+# The events this service emits today; the others can be subscribed to but never fire.
+EMITTED_TYPES = frozenset({"candidateHire", "offerUpdate", "pushToHRIS"})
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def subscriptions(session: Session, organization_id: str, action: str) -> list[WebhookSubscription]:
+    rows = session.scalars(
+        select(WebhookSubscription)
+        .where(
+            WebhookSubscription.organization_id == organization_id,
+            WebhookSubscription.surface == SURFACE,
+            WebhookSubscription.is_active.is_(True),
+            WebhookSubscription.is_deleted.is_(False),
+        )
+        .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+    )
+    return [row for row in rows if action in (row.events or [])]
+
+
+def emit(
+    runtime: Runtime, session: Session, *, organization_id: str, action: str, data: dict[str, Any]
+) -> list[DeliveryJob]:
+    """Queue the event to every active subscription of the organization to ``action``; returns the jobs."""
+    targets = subscriptions(session, organization_id, action)
+    if not targets:
+        return []
+    envelope = {"webhookActionId": str(uuid.uuid4()), "action": action, "data": data}
+    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
+    raw = body.encode()
+    jobs = []
+    for subscription in targets:
+        headers = {"Content-Type": "application/json", "User-Agent": "hirebridge-webhooks"}
+        if subscription.secret_encrypted:
+            headers[SIGNATURE_HEADER] = sign(runtime.cipher.decrypt_str(subscription.secret_encrypted), raw)
+        jobs.append(
+            enqueue_webhook(
+                session,
+                organization_id=organization_id,
+                url=subscription.url,
+                body=body,
+                headers=headers,
+                no_retry_statuses=NO_RETRY_STATUSES,
+                subject_id=subscription.id,
+                max_attempts=MAX_ATTEMPTS,
+                backoff=Backoff.ashby(),
+            )
+        )
+    return jobs
+
+
+def _application_data(session: Session, application_id: str) -> dict[str, Any] | None:
+    application = session.get(Application, application_id)
+    return application_json(application) if application is not None else None
+
+
+def push_finished(runtime: Runtime, session: Session, push: HrisPush) -> list[DeliveryJob]:
+    """``pushToHRIS``: Ashby's payload is ``{"application"}``; ``hrisPush`` adds the push's outcome."""
+    from hirebridge.ats.pushes import push_json
+
+    application = _application_data(session, push.application_id)
+    if application is None:
+        return []
+    data = {"application": application, "hrisPush": push_json(session, push)}
+    return emit(runtime, session, organization_id=push.organization_id, action="pushToHRIS", data=data)
+
+
+def candidate_hired(runtime: Runtime, session: Session, application: Application) -> list[DeliveryJob]:
+    """``candidateHire``: the application and its most recent accepted offer, if one exists."""
+    data: dict[str, Any] = {"application": application_json(application)}
+    offer = session.scalars(
+        select(Offer)
+        .where(Offer.application_id == application.id, Offer.status == OfferStatus.CANDIDATE_ACCEPTED)
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    ).first()
+    if offer is not None:
+        data["offer"] = offer_json(offer)
+    return emit(runtime, session, organization_id=application.organization_id, action="candidateHire", data=data)
+
+
+def offer_updated(runtime: Runtime, session: Session, offer: Offer) -> list[DeliveryJob]:
+    """``offerUpdate``: the offer as ``offer.info`` answers it."""
+    return emit(
+        runtime, session, organization_id=offer.organization_id, action="offerUpdate", data={"offer": offer_json(offer)}
+    )
