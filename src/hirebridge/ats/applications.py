@@ -1,0 +1,166 @@
+"""``application.create``, ``application.info``, ``application.list`` and ``application.changeStatus``.
+
+- ``application.create`` {candidateId, jobId}: the candidate is considered for the job (status Active). A job that is
+  Closed or Archived refuses it (``job_not_open``); drafts are allowed, as sourcing often starts before a job opens.
+- ``application.info`` {applicationId}; ``application.list`` {jobId, status} paginated with incremental sync.
+- ``application.changeStatus`` {applicationId, status in Hired|Archived|Active|Lead, archiveReasonId}: **a
+  hirebridge extension**. Ashby changes status only by moving the application to an interview stage
+  (``application.changeStage``), and hirebridge keeps no interview plans. As with Ashby's archive stages,
+  ``archiveReasonId`` is required when archiving and refused otherwise (``invalid_input``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from hirebridge.ats import events, listing
+from hirebridge.ats.auth import ApiCaller, require
+from hirebridge.ats.common import get_owned, in_transaction, write
+from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid_state, ok, read_body
+from hirebridge.ats.serializers import application_json, load_related
+from hirebridge.core.models import Application, ApplicationStatus, Candidate, Job, JobStatus
+from hirebridge.db.types import utcnow
+from hirebridge.runtime import Runtime
+from hirebridge.web import get_runtime
+
+router = APIRouter(tags=["ats: applications"])
+
+Read = Annotated[ApiCaller, Depends(require("candidatesRead"))]
+Write = Annotated[ApiCaller, Depends(require("candidatesWrite"))]
+
+StatusName = Literal["Hired", "Archived", "Active", "Lead"]
+
+
+class ApplicationCreate(AtsModel):
+    candidateId: UUID
+    jobId: UUID
+
+
+class ApplicationInfo(AtsModel):
+    applicationId: UUID
+
+
+class ApplicationList(ListParams):
+    jobId: UUID | None = None
+    status: StatusName | None = None
+
+
+class ApplicationChangeStatus(AtsModel):
+    applicationId: UUID
+    status: StatusName
+    archiveReasonId: str | None = Field(None, min_length=1, max_length=255)
+
+    def check(self) -> None:
+        if self.status == "Archived" and self.archiveReasonId is None:
+            raise invalid_input("archiveReasonId", "is required when the status is Archived")
+        if self.status != "Archived" and self.archiveReasonId is not None:
+            raise invalid_input("archiveReasonId", "is only allowed when the status is Archived")
+
+
+def render(session: Session, applications: list[Application]) -> list[dict[str, Any]]:
+    if not applications:
+        return []
+    related = load_related(session, applications[0].organization_id, [a.id for a in applications], candidates=False)
+    return [application_json(a, related) for a in applications]
+
+
+def application_body(session: Session, application: Application) -> dict[str, Any]:
+    return render(session, [application])[0]
+
+
+@router.post("/application.create", summary="Consider a candidate for a job (candidatesWrite)")
+async def application_create(request: Request, caller: Write) -> Response:
+    data = await read_body(request, ApplicationCreate)
+
+    def work(session: Session) -> dict[str, Any]:
+        org = caller.organization_id
+        candidate = get_owned(session, Candidate, org, str(data.candidateId), "candidate", "candidateId")
+        job = get_owned(session, Job, org, str(data.jobId), "job", "jobId")
+        if job.status in (JobStatus.CLOSED, JobStatus.ARCHIVED):
+            raise invalid_state("job_not_open", "The job is closed or archived; it takes no new applications.")
+        application = Application(organization_id=org, candidate_id=candidate.id, job_id=job.id)
+        session.add(application)
+        session.flush()
+        session.refresh(application)
+        return ok(application_body(session, application))
+
+    return await write(request, caller, "application.create", data, work)
+
+
+@router.post("/application.info", summary="An application by id (candidatesRead)")
+async def application_info(request: Request, caller: Read) -> dict[str, Any]:
+    data = await read_body(request, ApplicationInfo)
+
+    def work(session: Session) -> dict[str, Any]:
+        application = get_owned(
+            session, Application, caller.organization_id, str(data.applicationId), "application", "applicationId"
+        )
+        return ok(application_body(session, application))
+
+    return await in_transaction(request, work)
+
+
+@router.post("/application.list", summary="Applications, paginated, with incremental sync (candidatesRead)")
+async def application_list(request: Request, caller: Read) -> dict[str, Any]:
+    params = await read_body(request, ApplicationList)
+    job_id = str(params.jobId) if params.jobId is not None else None
+    secret = get_runtime(request).signing_key
+    filters = {"jobId": job_id, "status": params.status}
+    page = listing.start(secret, "application.list", caller.organization_id, params, filters)
+    statement = listing.base_query(Application, caller.organization_id)
+    if job_id is not None:
+        statement = statement.where(Application.job_id == job_id)
+    if params.status is not None:
+        statement = statement.where(Application.status == ApplicationStatus(params.status))
+    return await in_transaction(
+        request, lambda session: listing.fetch(session, secret, page, statement, Application, render)
+    )
+
+
+def change_status(
+    runtime: Runtime,
+    session: Session,
+    organization_id: str,
+    application_id: str,
+    status: ApplicationStatus,
+    archive_reason: str | None,
+) -> Application:
+    """Set the status and archive reason (nothing changes when both are already so). Becoming Hired emits the
+    ``candidateHire`` webhook event in the same transaction."""
+    application = get_owned(session, Application, organization_id, application_id, "application", "applicationId")
+    if application.status == status and application.archive_reason == archive_reason:
+        return application
+    previous = application.status
+    application.status = status
+    application.archive_reason = archive_reason
+    application.updated_at = utcnow()
+    session.flush()
+    if status == ApplicationStatus.HIRED and previous != ApplicationStatus.HIRED:
+        events.candidate_hired(runtime, session, application)
+    return application
+
+
+@router.post("/application.changeStatus", summary="Set Hired, Archived, Active or Lead (hirebridge extension)")
+async def application_change_status(request: Request, caller: Write) -> dict[str, Any]:
+    data = await read_body(request, ApplicationChangeStatus)
+    data.check()
+    runtime = get_runtime(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        application = change_status(
+            runtime,
+            session,
+            caller.organization_id,
+            str(data.applicationId),
+            ApplicationStatus(data.status),
+            data.archiveReasonId,
+        )
+        return ok(application_body(session, application))
+
+    return await in_transaction(request, work)

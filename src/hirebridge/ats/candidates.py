@@ -1,0 +1,205 @@
+"""``candidate.create``, ``candidate.info``, ``candidate.list`` and ``candidate.search`` (Ashby's shapes).
+
+- ``candidate.create`` {name (required), email, phoneNumber, location{city, region, country}, createdAt}: the name
+  is split at its first space into the core record's first and last name. Ashby's other optional fields
+  (linkedInUrl, githubUrl, website, alternateEmailAddresses, sourceId, creditedToUserId) are accepted and not stored.
+- ``candidate.info`` {id} or {externalMappingId}: the id the candidate has in another system, looked up among the
+  HRIS records it became (``RemoteRecord.remote_id``) and the ids other systems gave it (``ExternalId``, e.g.
+  Workday's candidate id from the partner API). An id that names candidates in two places is ambiguous and refused.
+- ``candidate.list``: paginated, with ``syncToken`` for incremental sync (see ``ats.listing``).
+- ``candidate.search`` {email and/or name, combined with AND}: exact email (case-insensitive), name containing the
+  given text (case-insensitive); at most 100 results, as at Ashby.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import Field, field_validator
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from hirebridge.ats import listing
+from hirebridge.ats.auth import ApiCaller, require
+from hirebridge.ats.common import get_owned, in_transaction, write
+from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, not_found, ok, read_body
+from hirebridge.ats.serializers import candidate_json, load_related
+from hirebridge.core.models import Candidate, ExternalId
+from hirebridge.hris.models import RemoteRecord
+from hirebridge.web import get_runtime
+
+router = APIRouter(tags=["ats: candidates"])
+SEARCH_LIMIT = 100
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+Read = Annotated[ApiCaller, Depends(require("candidatesRead"))]
+Write = Annotated[ApiCaller, Depends(require("candidatesWrite"))]
+
+
+def _valid_email(value: str | None) -> str | None:
+    if value is not None and not _EMAIL.match(value):
+        raise ValueError("must be an email address")
+    return value
+
+
+class Location(AtsModel):
+    city: str | None = Field(None, max_length=100)
+    region: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=100)
+
+    def summary(self) -> str | None:
+        parts = [p for p in (self.country, self.region, self.city) if p]
+        return ", ".join(parts) or None
+
+
+class CandidateCreate(AtsModel):
+    name: str = Field(min_length=1, max_length=255)
+    email: str | None = Field(None, max_length=254)
+    phoneNumber: str | None = Field(None, max_length=64)
+    location: Location | None = None
+    createdAt: datetime | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str | None) -> str | None:
+        return _valid_email(value)
+
+    @field_validator("createdAt")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must include a time zone (e.g. 2024-05-01T09:00:00Z)")
+        return value
+
+
+class CandidateInfo(AtsModel):
+    id: UUID | None = None
+    externalMappingId: str | None = Field(None, min_length=1, max_length=255)
+
+
+class CandidateSearch(AtsModel):
+    email: str | None = Field(None, min_length=1, max_length=254)
+    name: str | None = Field(None, min_length=1, max_length=255)
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    first, _, last = " ".join(name.split()).partition(" ")
+    return first, last or None
+
+
+def render(session: Session, candidates: list[Candidate]) -> list[dict[str, Any]]:
+    if not candidates:
+        return []
+    related = load_related(session, candidates[0].organization_id, [c.id for c in candidates], candidates=True)
+    return [candidate_json(c, related) for c in candidates]
+
+
+def candidate_body(session: Session, candidate: Candidate) -> dict[str, Any]:
+    return render(session, [candidate])[0]
+
+
+def find_by_external_id(session: Session, organization_id: str, external_id: str) -> Candidate:
+    ids = set(
+        session.scalars(
+            select(RemoteRecord.candidate_id).where(
+                RemoteRecord.organization_id == organization_id, RemoteRecord.remote_id == external_id
+            )
+        )
+    )
+    ids |= set(
+        session.scalars(
+            select(ExternalId.entity_id).where(
+                ExternalId.organization_id == organization_id,
+                ExternalId.kind == "candidate",
+                ExternalId.external_id == external_id,
+            )
+        )
+    )
+    if not ids:
+        raise not_found("candidate", external_id, field="externalMappingId")
+    if len(ids) > 1:
+        raise invalid_input(
+            "externalMappingId",
+            "names more than one candidate (ids from different systems coincide); use 'id'",
+        )
+    return get_owned(session, Candidate, organization_id, ids.pop(), "candidate", "externalMappingId")
+
+
+@router.post("/candidate.create", summary="Create a candidate (candidatesWrite)")
+async def candidate_create(request: Request, caller: Write) -> Response:
+    data = await read_body(request, CandidateCreate)
+    first, last = split_name(data.name)
+
+    def work(session: Session) -> dict[str, Any]:
+        candidate = Candidate(
+            organization_id=caller.organization_id,
+            first_name=first,
+            last_name=last,
+            email=data.email,
+            phone=data.phoneNumber,
+            location=data.location.summary() if data.location is not None else None,
+        )
+        if data.createdAt is not None:
+            candidate.created_at = data.createdAt
+        session.add(candidate)
+        session.flush()
+        return ok(candidate_body(session, candidate))
+
+    return await write(request, caller, "candidate.create", data, work)
+
+
+@router.post("/candidate.info", summary="A candidate by id or externalMappingId (candidatesRead)")
+async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
+    data = await read_body(request, CandidateInfo)
+    if data.id is None and data.externalMappingId is None:
+        raise invalid_input("id", "is required when 'externalMappingId' is not given")
+
+    def work(session: Session) -> dict[str, Any]:
+        if data.id is not None:
+            candidate = get_owned(session, Candidate, caller.organization_id, str(data.id), "candidate", "id")
+        else:
+            assert data.externalMappingId is not None
+            candidate = find_by_external_id(session, caller.organization_id, data.externalMappingId)
+        return ok(candidate_body(session, candidate))
+
+    return await in_transaction(request, work)
+
+
+@router.post("/candidate.list", summary="All candidates, paginated, with incremental sync (candidatesRead)")
+async def candidate_list(request: Request, caller: Read) -> dict[str, Any]:
+    params = await read_body(request, ListParams)
+    secret = get_runtime(request).signing_key
+    page = listing.start(secret, "candidate.list", caller.organization_id, params)
+    statement = listing.base_query(Candidate, caller.organization_id)
+    return await in_transaction(
+        request, lambda session: listing.fetch(session, secret, page, statement, Candidate, render)
+    )
+
+
+@router.post("/candidate.search", summary="Candidates by email and/or name (candidatesRead)")
+async def candidate_search(request: Request, caller: Read) -> dict[str, Any]:
+    data = await read_body(request, CandidateSearch)
+    if data.email is None and data.name is None:
+        raise invalid_input("email", "is required when 'name' is not given (search by email and/or name)")
+
+    def work(session: Session) -> dict[str, Any]:
+        statement = select(Candidate).where(Candidate.organization_id == caller.organization_id)
+        if data.email is not None:
+            statement = statement.where(func.lower(Candidate.email) == data.email.lower())
+        if data.name is not None:
+            pattern = "%" + data.name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            full_name = func.lower(
+                func.coalesce(Candidate.first_name, "") + " " + func.coalesce(Candidate.last_name, "")
+            )
+            statement = statement.where(
+                or_(full_name.like(pattern, escape="\\"), func.lower(Candidate.first_name).like(pattern, escape="\\"))
+            )
+        rows = list(session.scalars(statement.order_by(Candidate.created_at, Candidate.id).limit(SEARCH_LIMIT)))
+        return ok(render(session, rows))
+
+    return await in_transaction(request, work)

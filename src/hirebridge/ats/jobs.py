@@ -1,0 +1,168 @@
+"""``job.create``, ``job.info``, ``job.list`` and ``job.setStatus`` (Ashby's shapes).
+
+- ``job.create`` {title (required), employmentType, and the extension fields ``location``, ``department``,
+  ``description`` (names and text: hirebridge has no location or department catalogue)}. Ashby's ``teamId`` and
+  ``locationId`` are accepted but cannot be resolved; the answer then carries the warning
+  ``team_and_location_ids_not_stored``. New jobs are drafts, as at Ashby.
+- ``job.setStatus`` {jobId, status}: Ashby's transitions: Draft -> Open or Archived; Open -> Closed; Closed -> Draft
+  or Archived; Archived -> Draft. Setting the current status again changes nothing. Any other change:
+  ``job_status_transition_not_allowed``.
+- ``job.list`` {status[]}: like Ashby, drafts are listed only when ``Draft`` is among the statuses asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import Field
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hirebridge.assessments.questionnaire import default_questionnaire
+from hirebridge.ats import listing
+from hirebridge.ats.auth import ApiCaller, require
+from hirebridge.ats.common import get_owned, in_transaction, write
+from hirebridge.ats.envelope import AtsModel, ListParams, invalid_state, ok, read_body
+from hirebridge.ats.serializers import JOB_STATUS, JOB_STATUS_IN, job_json, load_related
+from hirebridge.core.models import Job, JobStatus
+from hirebridge.db.types import utcnow
+from hirebridge.web import get_runtime
+
+router = APIRouter(tags=["ats: jobs"])
+
+Read = Annotated[ApiCaller, Depends(require("jobsRead"))]
+Write = Annotated[ApiCaller, Depends(require("jobsWrite"))]
+
+JobStatusName = Literal["Draft", "Open", "Closed", "Archived"]
+EmploymentType = Literal["FullTime", "PartTime", "Intern", "Contract", "Temporary"]
+
+ALLOWED = {
+    JobStatus.DRAFT: {JobStatus.OPEN, JobStatus.ARCHIVED},
+    JobStatus.OPEN: {JobStatus.CLOSED},
+    JobStatus.CLOSED: {JobStatus.DRAFT, JobStatus.ARCHIVED},
+    JobStatus.ARCHIVED: {JobStatus.DRAFT},
+}
+
+
+class JobCreate(AtsModel):
+    title: str = Field(min_length=1, max_length=255)
+    employmentType: EmploymentType = "FullTime"
+    teamId: UUID | None = None
+    locationId: UUID | None = None
+    location: str | None = Field(None, max_length=255, description="hirebridge extension: the location's name")
+    department: str | None = Field(None, max_length=255, description="hirebridge extension: the department's name")
+    description: str | None = Field(None, max_length=100_000, description="hirebridge extension")
+
+
+class JobInfo(AtsModel):
+    id: UUID
+
+
+class JobSetStatus(AtsModel):
+    jobId: UUID
+    status: JobStatusName
+
+
+class JobList(ListParams):
+    status: list[JobStatusName] | None = Field(None, min_length=1, max_length=4)
+
+
+def render(session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
+    if not jobs:
+        return []
+    related = load_related(session, jobs[0].organization_id, [j.id for j in jobs], candidates=False)
+    return [job_json(j, related) for j in jobs]
+
+
+def job_body(session: Session, job: Job) -> dict[str, Any]:
+    return render(session, [job])[0]
+
+
+@router.post("/job.create", summary="Create a job, as a draft (jobsWrite)")
+async def job_create(request: Request, caller: Write) -> Response:
+    data = await read_body(request, JobCreate)
+
+    def work(session: Session) -> dict[str, Any]:
+        job = Job(
+            organization_id=caller.organization_id,
+            title=data.title,
+            employment_type=data.employmentType,
+            location=data.location,
+            department=data.department,
+            description=data.description,
+            status=JobStatus.DRAFT,
+            questionnaire=default_questionnaire(),
+        )
+        session.add(job)
+        session.flush()
+        warnings = ["team_and_location_ids_not_stored"] if data.teamId or data.locationId else None
+        return ok(job_body(session, job), warnings=warnings)
+
+    return await write(request, caller, "job.create", data, work)
+
+
+@router.post("/job.info", summary="A job by id (jobsRead)")
+async def job_info(request: Request, caller: Read) -> dict[str, Any]:
+    data = await read_body(request, JobInfo)
+    return await in_transaction(
+        request,
+        lambda session: ok(
+            job_body(session, get_owned(session, Job, caller.organization_id, str(data.id), "job", "id"))
+        ),
+    )
+
+
+@router.post("/job.list", summary="Jobs, paginated, with incremental sync (jobsRead)")
+async def job_list(request: Request, caller: Read) -> dict[str, Any]:
+    params = await read_body(request, JobList)
+    statuses = sorted(set(params.status or ["Open", "Closed", "Archived"]))
+    secret = get_runtime(request).signing_key
+    page = listing.start(secret, "job.list", caller.organization_id, params, {"status": statuses})
+    statement = listing.base_query(Job, caller.organization_id).where(
+        Job.status.in_([JOB_STATUS_IN[s] for s in statuses])
+    )
+    return await in_transaction(request, lambda session: listing.fetch(session, secret, page, statement, Job, render))
+
+
+def set_status(session: Session, organization_id: str, job_id: str, status: JobStatus) -> Job:
+    job = get_owned(session, Job, organization_id, job_id, "job", "jobId")
+    if job.status == status:
+        return job
+    if status not in ALLOWED[job.status]:
+        raise invalid_state(
+            "job_status_transition_not_allowed",
+            f"A {JOB_STATUS[job.status]} job cannot be set to {JOB_STATUS[status]}.",
+            currentStatus=JOB_STATUS[job.status],
+            requestedStatus=JOB_STATUS[status],
+        )
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == JobStatus.OPEN:
+        values["published_at"], values["closed_at"] = now, None
+    elif status in (JobStatus.CLOSED, JobStatus.ARCHIVED) and job.closed_at is None:
+        values["closed_at"] = now
+    # Conditional on the status read above, so two racing changes cannot both apply from the same state.
+    changed = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status == job.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        raise invalid_state("job_status_changed_concurrently", "The job's status changed meanwhile; read it and retry.")
+    session.refresh(job)
+    return job
+
+
+@router.post("/job.setStatus", summary="Open, close, archive or re-draft a job (jobsWrite)")
+async def job_set_status(request: Request, caller: Write) -> dict[str, Any]:
+    data = await read_body(request, JobSetStatus)
+    return await in_transaction(
+        request,
+        lambda session: ok(
+            job_body(session, set_status(session, caller.organization_id, str(data.jobId), JOB_STATUS_IN[data.status]))
+        ),
+    )
