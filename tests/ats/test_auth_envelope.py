@@ -7,9 +7,11 @@ import base64
 
 import httpx
 
-from hirebridge.orgs.service import IssuedCredentials
+from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
+from hirebridge.settings import Settings
 from tests.ats.helpers import ats, call, client_for, error, make_candidate, new_key, results
+from tests.support.servers import serve
 
 __all__ = ["ats"]
 
@@ -123,3 +125,22 @@ def test_api_key_info_shows_only_the_keys_own_permissions(
         info = results(limited, "apiKey.info")
     assert info["title"] == "test key"
     assert info["scopes"] == ["apiKeys:read", "jobs:read"]
+
+
+def test_body_limits_and_content_type(settings: Settings) -> None:
+    """On a service whose body limit is small: an oversized body and a non-JSON content type are refused in the
+    envelope, before any work is done."""
+    from hirebridge.app import create_app
+
+    runtime = Runtime.from_settings(settings.model_copy(update={"max_body_bytes": 1024}))
+    try:
+        with runtime.transaction() as session:
+            org = create_organization(session, "Small Org")
+        with serve(create_app(runtime)) as url, httpx.Client(base_url=url, auth=(org.api_key, "")) as small:
+            info = error(small, "candidate.create", {"name": "x" * 2000})
+            assert info["code"] == "payload_too_large"
+            response = small.post("/candidate.create", content=b"name=x", headers={"Content-Type": "text/plain"})
+            _assert_error_envelope(response, 200, "unsupported_media_type")
+            assert results(small, "candidate.list") == []
+    finally:
+        runtime.close()
