@@ -106,6 +106,7 @@ def partner(client: httpx.Client, org: IssuedCredentials) -> PartnerSession:
 
 
 @pytest.fixture
-def ats(client: httpx.Client, org: IssuedCredentials) -> httpx.Client:
+def ats(client: httpx.Client, org: IssuedCredentials) -> Iterator[httpx.Client]:
     """An ATS API client authenticated with the organization's API key (Basic, key as username)."""
-    return httpx.Client(base_url=str(client.base_url), auth=(org.api_key, ""), timeout=30)
+    with httpx.Client(base_url=str(client.base_url), auth=(org.api_key, ""), timeout=30) as ats_client:
+        yield ats_client

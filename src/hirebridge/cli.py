@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hirebridge.hris.cli import app as connections_app
+from hirebridge.partner.cli import register as register_partner_commands
 from hirebridge.settings import MissingSecretError, Settings
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ keys_app = typer.Typer(help="Secrets for the service's environment.", no_args_is
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(connections_app, name="connections")
+register_partner_commands(orgs_app)
 
 console = Console(stderr=True)
 

@@ -276,6 +276,7 @@ def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, ope
         push.outcome_unknown_at = None
         push.error_message = None
         push.finished_at = utcnow()
+        _announce(ctx, session, push)
     return Done(f"{operation} {remote_kind} {remote_id}")
 
 
@@ -334,6 +335,14 @@ def on_give_up(ctx: JobContext, session: Session, message: str) -> None:
     push.error_message = message
     push.attempts = ctx.attempt_number
     push.finished_at = utcnow()
+    _announce(ctx, session, push)
+
+
+def _announce(ctx: JobContext, session: Session, push: HrisPush) -> None:
+    """Ashby's ``pushToHRIS`` webhook, queued in the same fenced transaction that records the outcome."""
+    from hirebridge.ats import events  # the ATS layer sits above hris; imported late to keep the layers acyclic
+
+    events.push_finished(ctx.runtime, session, push)
 
 
 def _push_row(session: Session, push_id: str) -> HrisPush:
