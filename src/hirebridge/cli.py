@@ -103,7 +103,7 @@ def worker(
     settings = _settings()
     _configure_logging(settings)
     runtime = _runtime(settings)
-    run_worker_process(runtime, threads)
+    run_worker_process(runtime, threads, lease_seconds=settings.lease_seconds)
     runtime.close()
 
 

@@ -107,7 +107,9 @@ def background_for(settings: Settings, demo: DemoInfo | None) -> Callable[[Runti
         if settings.workers_in_process > 0:
             from hirebridge.delivery.worker import start_in_background
 
-            stops.append(start_in_background(runtime, settings.workers_in_process))
+            stops.append(
+                start_in_background(runtime, settings.workers_in_process, lease_seconds=settings.lease_seconds)
+            )
         if demo is not None:
             stops.extend(demo.stops)
 

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     workers_in_process: int = Field(
         default=8, ge=0, le=64, description="Delivery worker threads inside `hirebridge serve` (0: none)."
     )
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How long a worker holds a job before another may take it over (crash recovery time).",
+    )
     log_level: str = "INFO"
 
     @property
