@@ -85,7 +85,7 @@ def serve(
     runtime = _runtime(settings)
     demo_info = prepare_demo(runtime, port) if settings.demo else None
     application = create_app(runtime, background=background_for(settings, demo_info))
-    print_banner(console, settings, host, port, demo_info)
+    print_banner(settings, host, port, demo_info)
     config = uvicorn.Config(
         application, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=10
     )

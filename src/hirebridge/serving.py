@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from rich.console import Console
 from sqlalchemy import select
 
 from hirebridge.orgs.service import IssuedCredentials, demo_organization
@@ -125,26 +124,26 @@ def background_for(settings: Settings, demo: DemoInfo | None) -> Callable[[Runti
     return start
 
 
-def print_banner(console: Console, settings: Settings, host: str, port: int, demo: DemoInfo | None) -> None:
+def print_banner(settings: Settings, host: str, port: int, demo: DemoInfo | None) -> None:
+    """Where the service listens and, in the demo, whom to call it as. Plain lines on stdout, never wrapped."""
     url = settings.public_url or f"http://{host}:{port}"
     database = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.is_sqlite else "PostgreSQL"
-    console.print(f"[bold green]hirebridge[/] listening on [bold]{url}[/]  (database: {database})")
-    console.print(f"  API docs: {url}/docs    health: {url}/healthz")
-    if demo is None:
-        return
-    c = demo.credentials
-    console.print(f"[bold]Demo organization[/] {c.organization_name} ({c.organization_id}); credentials shown once:")
-    print(f"  partner client_id:     {c.client_id}")
-    print(f"  partner client_secret: {c.client_secret}")
-    print(f"  ATS API key:           {c.api_key}")
-    for system, sim_url in demo.simulators.items():
-        print(f"  {system} simulator:     {sim_url}  (records: {sim_url}/_sandbox/records)")
-    print("  Try it (docs/quickstart.md walks through a hire):")
-    print(f"    curl -s -u '{c.api_key}:' -X POST {url}/apiKey.info")
-    sys_stdout_flush()
-
-
-def sys_stdout_flush() -> None:
-    import sys
-
-    sys.stdout.flush()
+    lines = [
+        f"hirebridge listening on {url}  (database: {database})",
+        f"  API docs: {url}/docs    health: {url}/healthz",
+    ]
+    if demo is not None:
+        c = demo.credentials
+        lines += [
+            f"Demo organization {c.organization_name} ({c.organization_id}), credentials new at each start:",
+            f"  partner client_id:      {c.client_id}",
+            f"  partner client_secret:  {c.client_secret}",
+            f"  ATS API key:            {c.api_key}",
+        ]
+        for system, sim_url in demo.simulators.items():
+            lines.append(f"  {system + ' simulator:':<23} {sim_url}  (records: {sim_url}/_sandbox/records)")
+        lines += [
+            "Try it (README.md, 'Push a hire to the BambooHR sandbox', walks through a hire):",
+            f"  curl -s -u '{c.api_key}:' -X POST {url}/apiKey.info",
+        ]
+    print("\n".join(lines), flush=True)

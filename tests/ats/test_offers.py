@@ -56,7 +56,12 @@ def test_offer_path_to_acceptance(ats: httpx.Client) -> None:
     assert again["decidedAt"] == moved["decidedAt"]
     info = error(ats, "offer.setStatus", {"offerId": offer["id"], "offerStatus": "CandidateRejected"})
     assert info["code"] == "offer_status_transition_not_allowed"
-    assert info["meta"] == {"currentStatus": "CandidateAccepted", "requestedStatus": "CandidateRejected"}
+    assert info["meta"] == {
+        "currentStatus": "CandidateAccepted",
+        "requestedStatus": "CandidateRejected",
+        "allowedStatuses": ["OfferCancelled"],
+    }
+    assert info["message"].endswith("it can move to OfferCancelled.")
     cancelled = results(ats, "offer.setStatus", {"offerId": offer["id"], "offerStatus": "OfferCancelled"})
     assert cancelled["acceptanceStatus"] == "Cancelled"
 

@@ -204,12 +204,15 @@ def set_status(runtime: Runtime, session: Session, organization_id: str, offer_i
     current = offer.status
     if current == status:
         return offer
-    if status not in ALLOWED[current]:
+    nexts = ALLOWED[current]
+    if status not in nexts:
         raise invalid_state(
             "offer_status_transition_not_allowed",
-            f"An offer in {current.value} cannot move to {status.value}.",
+            f"An offer in {current.value} cannot move to {status.value}; "
+            + (f"it can move to {', '.join(sorted(s.value for s in nexts))}." if nexts else "it is final."),
             currentStatus=current.value,
             requestedStatus=status.value,
+            allowedStatuses=sorted(s.value for s in nexts),
         )
     now = utcnow()
     values: dict[str, Any] = {"status": status, "updated_at": now}
