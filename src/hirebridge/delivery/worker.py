@@ -95,6 +95,7 @@ class Worker:
         if self._heartbeat is not None:
             self._heartbeat.join(timeout)
         remove_wake_event(self._wake)
+        log.info("delivery worker stopped")
 
     def join(self, timeout: float | None = None) -> None:
         for thread in self._threads:
