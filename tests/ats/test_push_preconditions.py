@@ -14,6 +14,7 @@ from hirebridge.core.models import OfferStatus
 from hirebridge.orgs.models import Organization
 from hirebridge.orgs.service import IssuedCredentials, create_organization, issue_api_key
 from hirebridge.runtime import Runtime
+from hirebridge.settings import Settings
 from tests.ats.hris_helpers import (
     Hiring,
     ats,
@@ -142,16 +143,35 @@ def test_selfserve_integration_needs_its_partner_id(
     assert answer["results"]["integrationPartnerId"] == partner_id
 
 
-def test_beta_flag_off(ats: httpx.Client, runtime: Runtime, org: IssuedCredentials, bob: tuple[str, str]) -> None:
+def test_beta_flag_off_then_on_through_the_cli(
+    ats: httpx.Client,
+    runtime: Runtime,
+    settings: Settings,
+    org: IssuedCredentials,
+    bob: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from hirebridge.cli import app as cli
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
+    assert settings.encryption_key is not None
+    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
     hiring = make_application(runtime, org.organization_id)
-    with runtime.transaction() as session:
-        organization = session.get(Organization, org.organization_id)
-        assert organization is not None
-        organization.hris_push_enabled = False
+    off = CliRunner().invoke(cli, ["orgs", "configure", org.organization_id, "--no-hris-push"])
+    assert off.exit_code == 0, off.output
+    assert "hris_push=off" in off.output
     answer = push(ats, hiring)
     assert error_code(answer) == "candidate_hris_push_not_enabled"
-    assert "beta" in answer["errorInfo"]["message"]
+    assert "--hris-push" in answer["errorInfo"]["message"]
     assert records(bob[0]) == []
+
+    on = CliRunner().invoke(cli, ["orgs", "configure", org.organization_id, "--hris-push"])
+    assert on.exit_code == 0, on.output
+    assert push(ats, hiring)["results"]["state"] == "succeeded"
+    assert len(records(bob[0])) == 1
 
 
 def test_permission_and_authentication(

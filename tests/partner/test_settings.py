@@ -83,7 +83,7 @@ def test_cli_registers_into_a_parent_group() -> None:
         """Another command of the group."""
 
     register(parent)
-    result = CliRunner().invoke(parent, ["configure", "--help"])
+    result = CliRunner().invoke(parent, ["configure", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "--invitation-expiry-days" in result.output
 

@@ -107,7 +107,8 @@ def _require_beta(session: Session, organization_id: str) -> None:
     if organization is None or not organization.hris_push_enabled:
         raise AppError(
             "candidate_hris_push_not_enabled",
-            "candidate.pushToHris is a beta feature that is not enabled for this organization.",
+            "candidate.pushToHris is a beta feature that is not enabled for this organization; the operator "
+            "enables it with: hirebridge orgs configure ORG_ID --hris-push",
             403 if organization is None else 400,
         )
 

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hirebridge.db.types import utcnow
+from hirebridge.errors import NotFound
 from hirebridge.orgs.models import ApiKey, Organization, PartnerClient
 from hirebridge.orgs.permissions import ALL_PERMISSIONS
 from hirebridge.security import new_secret, sha256_hex
@@ -87,3 +88,13 @@ def demo_organization(session: Session, name: str = "Demo Org") -> IssuedCredent
     )
     session.execute(update(ApiKey).where(ApiKey.organization_id == organization.id).values(is_active=False))
     return _issue_all(session, organization)
+
+
+def set_hris_push_enabled(session: Session, organization_id: str, enabled: bool) -> Organization:
+    """Ashby's beta flag: whether ``candidate.pushToHris`` is open to this organization."""
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
+    organization.hris_push_enabled = enabled
+    session.flush()
+    return organization

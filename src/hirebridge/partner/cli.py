@@ -1,4 +1,4 @@
-"""``hirebridge orgs configure``: partner-API settings of an organization.
+"""``hirebridge orgs configure``: settings of an organization (partner API, and whether it may push to an HRIS).
 
 ``hirebridge.cli`` mounts it with ``register(orgs_app)`` (the command joins the ``orgs`` group); ``app`` is the
 same command as a stand-alone Typer group.
@@ -15,13 +15,13 @@ from rich.console import Console
 from hirebridge.errors import AppError
 from hirebridge.settings import MissingSecretError, Settings
 
-app = typer.Typer(help="Partner API settings of an organization.", no_args_is_help=True)
+app = typer.Typer(help="Settings of an organization.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
 @app.callback()
 def _group() -> None:
-    """Partner API settings of an organization."""
+    """Settings of an organization."""
 
 
 @app.command()
@@ -38,10 +38,17 @@ def configure(
         list[str] | None,
         typer.Option(help="A header for the write-back, 'Name: value' (repeatable; stored encrypted)."),
     ] = None,
+    hris_push: Annotated[
+        bool | None,
+        typer.Option(
+            "--hris-push/--no-hris-push", help="Open or close candidate.pushToHris (Ashby's beta flag; open by default)"
+        ),
+    ] = None,
 ) -> None:
     """Change an organization's settings; prints the values in force (never the header values)."""
     from hirebridge.delivery.webhook import redacted_url
     from hirebridge.orgs.models import Organization
+    from hirebridge.orgs.service import set_hris_push_enabled
     from hirebridge.partner.settings_service import set_invitation_expiry_days, set_result_writeback
     from hirebridge.runtime import Runtime
 
@@ -50,8 +57,11 @@ def configure(
     except ValueError:
         console.print(f"[bold red]error:[/] '{org_id}' is not an organization id (a UUID)")
         raise typer.Exit(code=2) from None
-    if invitation_expiry_days is None and result_writeback_url is None:
-        console.print("[bold red]error:[/] nothing to change; pass --invitation-expiry-days or --result-writeback-url")
+    if invitation_expiry_days is None and result_writeback_url is None and hris_push is None:
+        console.print(
+            "[bold red]error:[/] nothing to change; pass --invitation-expiry-days, --result-writeback-url "
+            "or --hris-push/--no-hris-push"
+        )
         raise typer.Exit(code=2)
     headers = {}
     for header in result_writeback_header or []:
@@ -72,10 +82,13 @@ def configure(
             if result_writeback_url is not None:
                 url = None if result_writeback_url.lower() == "none" else result_writeback_url
                 set_result_writeback(session, runtime.cipher, org_id, url, headers)
+            if hris_push is not None:
+                set_hris_push_enabled(session, org_id, hris_push)
             organization = session.get_one(Organization, org_id)
             typer.echo(
                 f"organization {organization.id}: invitation_expiry_days={organization.invitation_expiry_days} "
-                f"result_writeback_url={redacted_url(organization.result_writeback_url or '') or 'none'}"
+                f"result_writeback_url={redacted_url(organization.result_writeback_url or '') or 'none'} "
+                f"hris_push={'on' if organization.hris_push_enabled else 'off'}"
             )
     except AppError as exc:
         console.print(f"[bold red]error:[/] {exc.message}")
