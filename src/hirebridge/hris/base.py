@@ -16,7 +16,9 @@ import decimal
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from hirebridge.hris.errors import AuthFailed, ConnectorError, OutcomeUnknown, Rejected, Retryable
 
@@ -155,3 +157,21 @@ def _custom_value(hire: Hire, name: str) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise Rejected(f"custom field {name!r} holds a {type(value).__name__}; only text, numbers and dates can be sent")
+
+
+CredentialsT = TypeVar("CredentialsT", bound=BaseModel)
+
+
+def parse_credentials(
+    model: type[CredentialsT], credentials: Mapping[str, Any], vendor: str
+) -> tuple[CredentialsT | None, str | None]:
+    """The connection's credentials as ``model``, or what is wrong with them (field names only, never values).
+
+    A connector keeps the problem rather than raising: it surfaces as an auth failure on the first call, where the
+    push records it like any other refusal.
+    """
+    try:
+        return model.model_validate(dict(credentials)), None
+    except ValidationError as exc:
+        fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
+        return None, f"{vendor} credentials need a valid {' and '.join(fields) or 'value'}"

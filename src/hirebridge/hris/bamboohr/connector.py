@@ -20,10 +20,18 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hirebridge.hris.bamboohr.mapping import DEFAULT_TARGETS, build_payload
-from hirebridge.hris.base import AuthFailed, Hire, OutcomeUnknown, Rejected, RemoteRef, Retryable
+from hirebridge.hris.base import (
+    AuthFailed,
+    Hire,
+    OutcomeUnknown,
+    Rejected,
+    RemoteRef,
+    Retryable,
+    parse_credentials,
+)
 from hirebridge.hris.errors import body_message, clip, parse_retry_after, server_error
 from hirebridge.hris.httpclient import send
 
@@ -56,13 +64,7 @@ class BambooHRConnector:
         self._field_mapping = field_mapping
         self._settings = settings
         self._http = http
-        self._credentials: BambooHRCredentials | None = None
-        self._credentials_problem: str | None = None
-        try:
-            self._credentials = BambooHRCredentials.model_validate(dict(credentials))
-        except ValidationError as exc:
-            fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
-            self._credentials_problem = f"BambooHR credentials need a valid {' and '.join(fields) or 'value'}"
+        self._credentials, self._credentials_problem = parse_credentials(BambooHRCredentials, credentials, "BambooHR")
 
     # -- the protocol ------------------------------------------------------------------------------------------------
 

@@ -20,9 +20,17 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hirebridge.hris.base import AuthFailed, Hire, OutcomeUnknown, Rejected, RemoteRef, Retryable
+from hirebridge.hris.base import (
+    AuthFailed,
+    Hire,
+    OutcomeUnknown,
+    Rejected,
+    RemoteRef,
+    Retryable,
+    parse_credentials,
+)
 from hirebridge.hris.bob.mapping import DEFAULT_TARGETS, build_payload, update_payload
 from hirebridge.hris.errors import body_message, parse_reset_epoch, parse_retry_after, server_error
 from hirebridge.hris.httpclient import send
@@ -55,13 +63,7 @@ class BobConnector:
         self._field_mapping = field_mapping
         self._settings = settings
         self._http = http
-        self._credentials: BobCredentials | None = None
-        self._credentials_problem: str | None = None
-        try:
-            self._credentials = BobCredentials.model_validate(dict(credentials))
-        except ValidationError as exc:
-            fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
-            self._credentials_problem = f"Bob credentials need a valid {' and '.join(fields) or 'value'}"
+        self._credentials, self._credentials_problem = parse_credentials(BobCredentials, credentials, "Bob")
 
     # -- the protocol ------------------------------------------------------------------------------------------------
 
