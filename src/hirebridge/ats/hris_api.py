@@ -14,10 +14,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from hirebridge.ats import connections, idempotency, pushes
 from hirebridge.ats.auth import ApiCaller, require
+from hirebridge.ats.common import in_transaction
 from hirebridge.ats.envelope import (
     AtsModel,
     ListParams,
@@ -160,25 +162,22 @@ async def hris_connection_create(request: Request, caller: ApiCaller = Depends(r
     body = await read_body(request, connections.ConnectionCreate)
     runtime = get_runtime(request)
 
-    def work() -> Any:
-        with runtime.transaction() as session:
-            connection = connections.create_connection(session, runtime.cipher, caller.organization_id, body)
-            return ok(connections.connection_json(connection))
+    def work(session: Session) -> Any:
+        connection = connections.create_connection(session, runtime.cipher, caller.organization_id, body)
+        return ok(connections.connection_json(connection))
 
-    return await run_in_threadpool(work)
+    return await in_transaction(request, work)
 
 
 @router.post("/hrisConnection.info")
 async def hris_connection_info(request: Request, caller: ApiCaller = Depends(require("organizationRead"))) -> Any:
     body = await read_body(request, connections.ConnectionRef)
-    runtime = get_runtime(request)
 
-    def work() -> Any:
-        with runtime.sessions() as session:
-            connection = connections.get_connection(session, caller.organization_id, str(body.hrisConnectionId))
-            return ok(connections.connection_json(connection))
+    def work(session: Session) -> Any:
+        connection = connections.get_connection(session, caller.organization_id, str(body.hrisConnectionId))
+        return ok(connections.connection_json(connection))
 
-    return await run_in_threadpool(work)
+    return await in_transaction(request, work)
 
 
 class ConnectionListBody(AtsModel):
@@ -188,14 +187,12 @@ class ConnectionListBody(AtsModel):
 @router.post("/hrisConnection.list")
 async def hris_connection_list(request: Request, caller: ApiCaller = Depends(require("organizationRead"))) -> Any:
     body = await read_body(request, ConnectionListBody)
-    runtime = get_runtime(request)
 
-    def work() -> Any:
-        with runtime.sessions() as session:
-            rows = connections.list_connections(session, caller.organization_id, body.system)
-            return page([connections.connection_json(c) for c in rows], more=False, next_cursor=None)
+    def work(session: Session) -> Any:
+        rows = connections.list_connections(session, caller.organization_id, body.system)
+        return page([connections.connection_json(c) for c in rows], more=False, next_cursor=None)
 
-    return await run_in_threadpool(work)
+    return await in_transaction(request, work)
 
 
 @router.post("/hrisConnection.update")
@@ -203,22 +200,19 @@ async def hris_connection_update(request: Request, caller: ApiCaller = Depends(r
     body = await read_body(request, connections.ConnectionUpdate)
     runtime = get_runtime(request)
 
-    def work() -> Any:
-        with runtime.transaction() as session:
-            connection = connections.update_connection(session, runtime.cipher, caller.organization_id, body)
-            return ok(connections.connection_json(connection))
+    def work(session: Session) -> Any:
+        connection = connections.update_connection(session, runtime.cipher, caller.organization_id, body)
+        return ok(connections.connection_json(connection))
 
-    return await run_in_threadpool(work)
+    return await in_transaction(request, work)
 
 
 @router.post("/hrisConnection.delete")
 async def hris_connection_delete(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
     body = await read_body(request, connections.ConnectionRef)
-    runtime = get_runtime(request)
 
-    def work() -> Any:
-        with runtime.transaction() as session:
-            connection = connections.delete_connection(session, caller.organization_id, str(body.hrisConnectionId))
-            return ok({"hrisConnectionId": connection.id})
+    def work(session: Session) -> Any:
+        connection = connections.delete_connection(session, caller.organization_id, str(body.hrisConnectionId))
+        return ok({"hrisConnectionId": connection.id})
 
-    return await run_in_threadpool(work)
+    return await in_transaction(request, work)
