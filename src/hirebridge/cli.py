@@ -29,7 +29,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(connections_app, name="connections")
 register_partner_commands(orgs_app)
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _settings(demo: bool | None = None) -> Settings:
@@ -81,8 +81,8 @@ def serve(
     _configure_logging(settings)
     public_url = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     settings = settings.model_copy(update={"public_url": public_url})
+    runtime = _runtime(settings)  # refuses to start without its secrets, before anything is written
     upgrade(settings.database_url)
-    runtime = _runtime(settings)
     demo_info = prepare_demo(runtime, port) if settings.demo else None
     application = create_app(runtime, background=background_for(settings, demo_info))
     print_banner(settings, host, port, demo_info)

@@ -21,7 +21,7 @@ from hirebridge.runtime import Runtime
 from hirebridge.settings import MissingSecretError, Settings
 
 app = typer.Typer(help="HRIS connections of an organization.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -16,7 +16,7 @@ from hirebridge.errors import AppError
 from hirebridge.settings import MissingSecretError, Settings
 
 app = typer.Typer(help="Settings of an organization.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
