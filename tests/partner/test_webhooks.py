@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from hirebridge.delivery.models import DeliveryJob
 from hirebridge.orgs.service import create_organization
 from hirebridge.partner.settings_service import set_result_writeback
 from hirebridge.runtime import Runtime
@@ -175,6 +177,15 @@ def test_completion_writes_results_back_and_fires_the_webhook(
 
     (writeback,) = hook_receiver.wait_for(1, "/workday/upsert")
     assert writeback.headers["authorization"] == "Bearer workday-token"
+    # The customer's token reached the receiver, but the job table never held it in the clear.
+    with runtime.sessions() as session:
+        stored = session.scalars(
+            select(DeliveryJob.payload).where(
+                DeliveryJob.dedupe_key == f"result-writeback:{invitation['candidate_id']}"
+            )
+        ).all()
+    assert len(stored) == 1
+    assert "workday-token" not in json.dumps(stored[0])
     scores = json.loads(writeback.body)
     assert set(scores) >= {"report_pdf_link", "report_profile_link", "scores"}
     assert scores["ext_application_id"] == invitation["ext_application_id"]

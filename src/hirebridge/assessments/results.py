@@ -64,16 +64,13 @@ def deliver_results(session: Session, runtime: Runtime, invitation: Invitation) 
     data = result_data(session, runtime, invitation)
     organization = session.get_one(Organization, invitation.organization_id)
     if organization.result_writeback_url:
-        headers: dict[str, str] = {"Content-Type": "application/json"}
-        if organization.result_writeback_headers_encrypted:
-            stored = runtime.cipher.decrypt_json(organization.result_writeback_headers_encrypted)
-            headers.update({str(k): str(v) for k, v in dict(stored).items()})
         enqueue_webhook(
             session,
             organization_id=organization.id,
             url=organization.result_writeback_url,
             body=json.dumps(data, separators=(",", ":")),
-            headers=headers,
+            headers={"Content-Type": "application/json"},
+            secret_headers_encrypted=organization.result_writeback_headers_encrypted,
             no_retry_statuses=webhook_events.NO_RETRY_STATUSES,
             subject_id=invitation.id,
             dedupe_key=f"result-writeback:{invitation.id}",

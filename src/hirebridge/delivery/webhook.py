@@ -1,6 +1,8 @@
 """The generic ``webhook`` job kind: POST a prepared body to a URL until it is accepted.
 
-Payload: ``{"url", "headers": {..}, "body": "<raw string>", "no_retry_statuses": [401, ...]}``. The producer
+Payload: ``{"url", "headers": {..}, "secret_headers": "<encrypted>", "body": "<raw string>",
+"no_retry_statuses": [401, ...]}``. Headers that carry a customer's credentials travel encrypted
+(``secret_headers``, the cipher's token of a JSON object) and are decrypted only for the request. The producer
 signs the body and puts the signature in ``headers`` (Ashby-style webhooks, partner result webhooks), so the
 bytes sent are exactly the bytes signed, on every attempt. A 2xx answer is done; a status in
 ``no_retry_statuses`` gives up; anything else (other statuses, timeouts, refused connections) is retried on the
@@ -23,6 +25,7 @@ from hirebridge.delivery.backoff import Backoff, parse_retry_after
 from hirebridge.delivery.engine import enqueue
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
 from hirebridge.delivery.models import DeliveryJob
+from hirebridge.security import DecryptionError
 
 KIND = "webhook"
 TIMEOUT_SECONDS = 15.0  # well under the lease
@@ -36,18 +39,24 @@ def enqueue_webhook(
     url: str,
     body: str,
     headers: dict[str, str] | None = None,
+    secret_headers_encrypted: str | None = None,
     no_retry_statuses: Iterable[int] = (),
     subject_id: str | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 10,
     backoff: Backoff | None = None,
 ) -> DeliveryJob:
-    """Queue one webhook delivery in the caller's transaction."""
+    """Queue one webhook delivery in the caller's transaction.
+
+    ``secret_headers_encrypted`` is stored as given (already encrypted with the runtime's cipher), so a customer's
+    ``Authorization`` header never sits in the job table in the clear.
+    """
     if not url.startswith(("http://", "https://")):
         raise ValueError("a webhook URL must be http(s)")
     payload = {
         "url": url,
         "headers": dict(headers or {}),
+        "secret_headers": secret_headers_encrypted,
         "body": body,
         "no_retry_statuses": sorted({int(s) for s in no_retry_statuses}),
     }
@@ -76,6 +85,12 @@ def deliver(ctx: JobContext) -> Outcome:
     url = str(ctx.payload["url"])
     headers = {str(k): str(v) for k, v in dict(ctx.payload.get("headers") or {}).items()}
     headers.setdefault("Content-Type", "application/json")
+    if ctx.payload.get("secret_headers"):
+        try:
+            secret = ctx.runtime.cipher.decrypt_json(str(ctx.payload["secret_headers"]))
+        except DecryptionError as exc:
+            return GiveUp(f"the stored headers cannot be decrypted: {exc}")
+        headers.update({str(k): str(v) for k, v in dict(secret).items()})
     body = str(ctx.payload.get("body", ""))
     no_retry = {int(s) for s in ctx.payload.get("no_retry_statuses") or []}
     exchange: dict[str, Any] = {"method": "POST", "url": redacted_url(url), "request_bytes": len(body.encode())}
