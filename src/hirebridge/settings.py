@@ -6,6 +6,7 @@ import functools
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,7 +38,6 @@ class Settings(BaseSettings):
         default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted (base64 resumes)."
     )
     access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
-    invitation_expiry_days_default: int = Field(default=30, ge=1, le=92)
     push_wait_seconds: float = Field(
         default=10.0, ge=0, le=60, description="How long candidate.pushToHris waits for the HRIS's verdict."
     )
@@ -65,8 +65,6 @@ def _demo_secret(settings: Settings, name: str) -> str:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
     if name == "encryption.key":
-        from cryptography.fernet import Fernet
-
         value = Fernet.generate_key().decode()
     path.write_text(value)
     path.chmod(0o600)
@@ -74,7 +72,7 @@ def _demo_secret(settings: Settings, name: str) -> str:
 
 
 class MissingSecretError(RuntimeError):
-    """A required secret is not configured (outside demo mode nothing is generated)."""
+    """A required secret is not configured or unusable (outside demo mode nothing is generated)."""
 
 
 def signing_key(settings: Settings) -> str:
@@ -87,7 +85,18 @@ def signing_key(settings: Settings) -> str:
 
 def encryption_keys(settings: Settings) -> list[str]:
     if settings.encryption_key is not None:
-        return [k.strip() for k in settings.encryption_key.get_secret_value().split(",") if k.strip()]
+        keys = [k.strip() for k in settings.encryption_key.get_secret_value().split(",") if k.strip()]
+        for position, key in enumerate(keys, start=1):
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                raise MissingSecretError(
+                    f"HIREBRIDGE_ENCRYPTION_KEY: key {position} of {len(keys)} is not a Fernet key (32 bytes, url-safe "
+                    "base64). Generate one with: hirebridge keys generate"
+                ) from None
+        if not keys:
+            raise MissingSecretError("HIREBRIDGE_ENCRYPTION_KEY is empty. Generate one with: hirebridge keys generate")
+        return keys
     if settings.demo:
         return [_demo_secret(settings, "encryption.key")]
     raise MissingSecretError(

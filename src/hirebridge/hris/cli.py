@@ -57,11 +57,12 @@ def _runtime() -> Runtime:
     from hirebridge.db.migrate import upgrade
 
     settings = Settings()
-    upgrade(settings.database_url)
     try:
-        return Runtime.from_settings(settings)
+        runtime = Runtime.from_settings(settings)  # checks the secrets before anything is written
     except MissingSecretError as exc:
         raise _fail(str(exc)) from None
+    upgrade(settings.database_url)
+    return runtime
 
 
 def _organization_id(session: Any, org: str) -> str:
