@@ -114,6 +114,14 @@ def test_cli_sets_and_clears_the_result_writeback(
         assert organization.result_writeback_headers_encrypted is not None
         headers = runtime.cipher.decrypt_json(organization.result_writeback_headers_encrypted)
         assert headers == {"Authorization": "Bearer secret-value"}
+    moved = runner.invoke(partner_cli, ["configure", org_id, "--result-writeback-url", "https://wd.example.com/v2"])
+    assert moved.exit_code == 0, moved.output
+    with runtime.transaction() as session:
+        organization = session.get_one(Organization, org_id)
+        assert organization.result_writeback_url == "https://wd.example.com/v2"
+        assert organization.result_writeback_headers_encrypted is not None  # a new URL alone keeps the headers
+        headers = runtime.cipher.decrypt_json(organization.result_writeback_headers_encrypted)
+        assert headers == {"Authorization": "Bearer secret-value"}
     assert runner.invoke(partner_cli, ["configure", org_id, "--result-writeback-url", "none"]).exit_code == 0
     with runtime.transaction() as session:
         organization = session.get_one(Organization, org_id)

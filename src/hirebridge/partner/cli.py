@@ -36,7 +36,9 @@ def configure(
     ] = None,
     result_writeback_header: Annotated[
         list[str] | None,
-        typer.Option(help="A header for the write-back, 'Name: value' (repeatable; stored encrypted)."),
+        typer.Option(
+            help="A header for the write-back, 'Name: value' (repeatable; stored encrypted; replaces the stored ones)."
+        ),
     ] = None,
     hris_push: Annotated[
         bool | None,
@@ -63,13 +65,15 @@ def configure(
             "or --hris-push/--no-hris-push"
         )
         raise typer.Exit(code=2)
-    headers = {}
+    parsed: dict[str, str] = {}
     for header in result_writeback_header or []:
         name, sep, value = header.partition(":")
         if not sep:
             console.print("[bold red]error:[/] --result-writeback-header must look like 'Name: value'")
             raise typer.Exit(code=2)
-        headers[name.strip()] = value.strip()
+        parsed[name.strip()] = value.strip()
+    # No --result-writeback-header: the headers already stored stay (a new URL alone does not drop them).
+    headers = parsed if result_writeback_header is not None else None
     try:
         runtime = Runtime.from_settings(Settings())
     except MissingSecretError as exc:

@@ -36,11 +36,13 @@ def set_result_writeback(
     session: Session, cipher: Cipher, organization_id: str, url: str | None, headers: dict[str, str] | None = None
 ) -> Organization:
     """Where completed assessments' scores are POSTed (Pulsifi: "Workday to provide the upsert endpoint"), with
-    headers the endpoint needs (credentials: stored encrypted). ``url=None`` turns the write-back off."""
+    headers the endpoint needs (credentials: stored encrypted). ``url=None`` turns the write-back off;
+    ``headers=None`` keeps the headers already stored, ``{}`` removes them."""
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
             raise ValidationFailed([FieldError("result_writeback_url", "must be an http(s) URL of at most 2048 chars")])
+    keep_headers = headers is None
     headers = dict(headers or {})
     bad = [name for name, value in headers.items() if not _HEADER_NAME.match(name) or "\n" in value or "\r" in value]
     if bad or len(headers) > MAX_WRITEBACK_HEADERS:
@@ -56,6 +58,9 @@ def set_result_writeback(
     if organization is None:
         raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
     organization.result_writeback_url = url
-    organization.result_writeback_headers_encrypted = cipher.encrypt_json(headers) if headers and url else None
+    if url is None:
+        organization.result_writeback_headers_encrypted = None
+    elif not keep_headers:
+        organization.result_writeback_headers_encrypted = cipher.encrypt_json(headers) if headers else None
     session.flush()
     return organization
