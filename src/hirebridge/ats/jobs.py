@@ -134,7 +134,7 @@ def set_status(session: Session, organization_id: str, job_id: str, status: JobS
     if status not in ALLOWED[job.status]:
         raise invalid_state(
             "job_status_transition_not_allowed",
-            f"A {JOB_STATUS[job.status]} job cannot be set to {JOB_STATUS[status]}.",
+            f"A job in status {JOB_STATUS[job.status]} cannot be set to {JOB_STATUS[status]}.",
             currentStatus=JOB_STATUS[job.status],
             requestedStatus=JOB_STATUS[status],
         )
