@@ -9,9 +9,11 @@
     ├── PayloadTooLarge         413
     └── BusinessRuleViolation   400  a documented domain error (JOB_NOT_FOUND, NOT_ACTIVE_JOB, ...)
 
-Each API surface renders these in its own envelope (see ``partner.errors`` and ``ats.envelope``); the
-``code`` is what clients match on, so it is part of the wire contract. Vendor-side failures (an HRIS refusing
-data) are a separate tree, ``hris.base.ConnectorError``, turned into AppErrors by the delivery layer.
+Each API surface renders these in its own envelope (``web.render_error``: the partner API's shape, or Ashby's
+envelope via ``ats.envelope``); the ``code`` is what clients match on, so it is part of the wire contract.
+Vendor-side failures (an HRIS refusing data) are a separate tree, ``hris.errors.ConnectorError``: the push
+executor records them on the push, and ``candidate.pushToHris`` answers a failed push as
+``candidate_hris_push_failed`` with the HRIS's own message.
 """
 
 from __future__ import annotations
