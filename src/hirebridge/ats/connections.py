@@ -14,6 +14,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretBytes, Se
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hirebridge.ats.serializers import iso
 from hirebridge.errors import AppError, FieldError, NotFound, ValidationFailed
 from hirebridge.hris.models import ACTIVE_PUSH_STATES, HrisConnection, HrisPush
 from hirebridge.hris.registry import SYSTEMS, SystemInfo
@@ -283,6 +284,6 @@ def connection_json(connection: HrisConnection) -> dict[str, Any]:
         "fieldMapping": connection.field_mapping or {},
         "settings": connection.settings or {},
         "isEnabled": connection.is_enabled,
-        "createdAt": connection.created_at.isoformat().replace("+00:00", "Z"),
-        "updatedAt": connection.updated_at.isoformat().replace("+00:00", "Z"),
+        "createdAt": iso(connection.created_at),
+        "updatedAt": iso(connection.updated_at),
     }

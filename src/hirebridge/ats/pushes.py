@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hirebridge.ats.connections import invalid, resolve_system
+from hirebridge.ats.serializers import iso
 from hirebridge.core.models import Application, Offer, OfferStatus
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
 from hirebridge.errors import AppError, NotFound
@@ -251,10 +252,6 @@ def get_push(session: Session, organization_id: str, push_id: str) -> HrisPush:
     return _push(session, organization_id, push_id)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) -> dict[str, Any]:
     connection = session.get(HrisConnection, push.connection_id)
     system = connection.system if connection is not None else ""
@@ -273,9 +270,9 @@ def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) 
         "attempts": push.attempts,
         "errorMessage": push.error_message,
         "outcomeUnknown": push.outcome_unknown,
-        "createdAt": _iso(push.created_at),
-        "updatedAt": _iso(push.updated_at),
-        "finishedAt": _iso(push.finished_at),
+        "createdAt": iso(push.created_at),
+        "updatedAt": iso(push.updated_at),
+        "finishedAt": iso(push.finished_at),
     }
     if with_attempts:
         body["attemptLog"] = attempt_log(session, push.id)
@@ -301,8 +298,8 @@ def attempt_log(session: Session, push_id: str) -> list[dict[str, Any]]:
         log.append(
             {
                 "number": attempt.number,
-                "startedAt": _iso(attempt.started_at),
-                "finishedAt": _iso(attempt.finished_at),
+                "startedAt": iso(attempt.started_at),
+                "finishedAt": iso(attempt.finished_at),
                 "durationMs": duration,
                 "outcome": attempt.outcome,
                 "httpStatus": attempt.http_status,
