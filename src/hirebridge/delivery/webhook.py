@@ -26,6 +26,7 @@ from hirebridge.delivery.engine import enqueue
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
 from hirebridge.delivery.models import DeliveryJob
 from hirebridge.security import DecryptionError
+from hirebridge.tls import client_context
 
 KIND = "webhook"
 TIMEOUT_SECONDS = 15.0  # well under the lease
@@ -97,7 +98,7 @@ def deliver(ctx: JobContext) -> Outcome:
     ctx.exchanges.append(exchange)
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=client_context()) as client:
             response = client.post(url, content=body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         exchange["elapsed_ms"] = round((time.monotonic() - started) * 1000)

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from hirebridge.hris.errors import Rejected, ResponseTooLarge, from_transport_error
+from hirebridge.tls import client_context
 
 MAX_LOGGED_BODY_CHARS = 2048
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -131,7 +132,8 @@ def make_http_client(
     auth: httpx.Auth | None = None,
 ) -> httpx.Client:
     """A client for one push attempt. Connectors pass their own per-request auth, so ``auth`` is optional."""
-    transport = _RecordingTransport(httpx.HTTPTransport(retries=0), on_exchange, before_request)
+    inner = httpx.HTTPTransport(verify=client_context(), retries=0)
+    transport = _RecordingTransport(inner, on_exchange, before_request)
     return httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
