@@ -11,7 +11,7 @@ import pytest
 from hirebridge.delivery.engine import enqueue
 from hirebridge.delivery.handlers import Done, JobContext, Outcome, register
 from hirebridge.delivery.models import DeliveryJob, JobState
-from hirebridge.delivery.ratelimit import RateLimitTimeout, acquire
+from hirebridge.delivery.ratelimit import RateLimitTimeout, acquire, reserve
 from hirebridge.delivery.worker import Worker
 from hirebridge.runtime import Runtime
 from tests.delivery.helpers import wait_for
@@ -64,3 +64,17 @@ def test_a_full_bucket_gives_its_burst_at_once_then_makes_callers_wait(runtime: 
         acquire(runtime, bucket, 0.01, 3, timeout=0.5)
     with pytest.raises(RateLimitTimeout):
         acquire(runtime, bucket, 0.01, 3, timeout=0.5)
+
+
+def test_an_empty_bucket_hands_out_consecutive_slots_and_a_refused_caller_takes_none(runtime: Runtime) -> None:
+    bucket = f"test:{uuid.uuid4()}"
+    assert reserve(runtime, bucket, 1.0, 1.0) == 0.0
+    # The next slot is about a second away: too far for this caller, who takes nothing.
+    assert reserve(runtime, bucket, 1.0, 1.0, max_wait=0.2) is None
+    first = reserve(runtime, bucket, 1.0, 1.0)
+    second = reserve(runtime, bucket, 1.0, 1.0)
+    assert first is not None
+    assert second is not None
+    assert 0.5 < first <= 1.0
+    # Reserved one after the other, one second apart: the refused caller did not push them back.
+    assert 0.9 < second - first < 1.1
