@@ -122,7 +122,8 @@ def test_event_is_signed_and_retried_with_the_same_bytes(
     ignored = _create(ats, url, "candidateHire", secretToken="other")
     data = {"offer": {"id": "o-1", "offerStatus": "CandidateAccepted"}}
     with runtime.transaction() as session:
-        jobs = events.emit(runtime, session, organization_id=org.organization_id, action="offerUpdate", data=data)
+        org_id = org.organization_id
+        jobs = events.emit(runtime, session, organization_id=org_id, action="offerUpdate", data=lambda: data)
     assert len(jobs) == 1
     assert _jobs(runtime, ignored["id"]) == []
 
@@ -155,7 +156,7 @@ def test_no_retry_on_gone_and_shared_action_id_across_webhooks(
     first = _create(ats, url, "pushToHRIS", secretToken=SECRET)
     second = _create(ats, url, "pushToHRIS")
     with runtime.transaction() as session:
-        events.emit(runtime, session, organization_id=org.organization_id, action="pushToHRIS", data={"x": 1})
+        events.emit(runtime, session, organization_id=org.organization_id, action="pushToHRIS", data=lambda: {"x": 1})
     wait_for(lambda: all(j.state in (JobState.SUCCEEDED, JobState.FAILED) for j in _jobs(runtime, first["id"])))
     wait_for(lambda: all(j.state in (JobState.SUCCEEDED, JobState.FAILED) for j in _jobs(runtime, second["id"])))
     states = sorted(j.state.value for j in _jobs(runtime, first["id"]) + _jobs(runtime, second["id"]))

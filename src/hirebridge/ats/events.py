@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -82,13 +83,25 @@ def subscriptions(session: Session, organization_id: str, action: str) -> list[W
 
 
 def emit(
-    runtime: Runtime, session: Session, *, organization_id: str, action: str, data: dict[str, Any]
+    runtime: Runtime,
+    session: Session,
+    *,
+    organization_id: str,
+    action: str,
+    data: Callable[[], dict[str, Any] | None],
 ) -> list[DeliveryJob]:
-    """Queue the event to every active subscription of the organization to ``action``; returns the jobs."""
+    """Queue the event to every active subscription of the organization to ``action``; returns the jobs.
+
+    ``data`` builds the payload, and is called only when someone subscribed: the outcome of every push passes
+    through here, and serialising an application costs more than the push's own bookkeeping.
+    """
     targets = subscriptions(session, organization_id, action)
     if not targets:
         return []
-    envelope = {"webhookActionId": str(uuid.uuid4()), "action": action, "data": data}
+    payload = data()
+    if payload is None:
+        return []
+    envelope = {"webhookActionId": str(uuid.uuid4()), "action": action, "data": payload}
     body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
     raw = body.encode()
     jobs = []
@@ -121,28 +134,38 @@ def push_finished(runtime: Runtime, session: Session, push: HrisPush) -> list[De
     """``pushToHRIS``: Ashby's payload is ``{"application"}``; ``hrisPush`` adds the push's outcome."""
     from hirebridge.ats.pushes import push_json
 
-    application = _application_data(session, push.application_id)
-    if application is None:
-        return []
-    data = {"application": application, "hrisPush": push_json(session, push)}
+    def data() -> dict[str, Any] | None:
+        application = _application_data(session, push.application_id)
+        if application is None:
+            return None
+        return {"application": application, "hrisPush": push_json(session, push)}
+
     return emit(runtime, session, organization_id=push.organization_id, action="pushToHRIS", data=data)
 
 
 def candidate_hired(runtime: Runtime, session: Session, application: Application) -> list[DeliveryJob]:
     """``candidateHire``: the application and its most recent accepted offer, if one exists."""
-    data: dict[str, Any] = {"application": application_json(application)}
-    offer = session.scalars(
-        select(Offer)
-        .where(Offer.application_id == application.id, Offer.status == OfferStatus.CANDIDATE_ACCEPTED)
-        .order_by(Offer.created_at.desc(), Offer.id.desc())
-    ).first()
-    if offer is not None:
-        data["offer"] = offer_json(offer)
+
+    def data() -> dict[str, Any]:
+        payload: dict[str, Any] = {"application": application_json(application)}
+        offer = session.scalars(
+            select(Offer)
+            .where(Offer.application_id == application.id, Offer.status == OfferStatus.CANDIDATE_ACCEPTED)
+            .order_by(Offer.created_at.desc(), Offer.id.desc())
+        ).first()
+        if offer is not None:
+            payload["offer"] = offer_json(offer)
+        return payload
+
     return emit(runtime, session, organization_id=application.organization_id, action="candidateHire", data=data)
 
 
 def offer_updated(runtime: Runtime, session: Session, offer: Offer) -> list[DeliveryJob]:
     """``offerUpdate``: the offer as ``offer.info`` answers it."""
     return emit(
-        runtime, session, organization_id=offer.organization_id, action="offerUpdate", data={"offer": offer_json(offer)}
+        runtime,
+        session,
+        organization_id=offer.organization_id,
+        action="offerUpdate",
+        data=lambda: {"offer": offer_json(offer)},
     )
