@@ -8,7 +8,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import Backoff
@@ -17,6 +18,7 @@ from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, Retr
 from hirebridge.delivery.lease import LeaseLost
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.delivery.worker import Worker
+from hirebridge.orgs.models import Organization
 from hirebridge.runtime import Runtime
 from tests.delivery.helpers import load_attempts, load_job, wait_for
 
@@ -144,6 +146,38 @@ def test_give_up_fails_at_once_with_the_message(runtime: Runtime, org_id: str, k
     job = load_job(runtime, job_id)
     assert (job.state, job.attempts, job.last_error) == (JobState.FAILED, 1, "HTTP 409: duplicate email")
     assert calls == ["HTTP 409: duplicate email"]
+
+
+def test_a_success_records_its_writes_with_the_job_or_not_at_all(runtime: Runtime, org_id: str, kind: str) -> None:
+    """``Done(record=...)`` commits with the job's success; if the record fails, neither commits and it retries."""
+    fail = [True]
+
+    def record(session: Session) -> None:
+        session.add(Organization(name="written by record"))
+        session.flush()
+        if fail[0]:
+            raise RuntimeError("the mapping could not be written")
+
+    register(kind, lambda ctx: Done("created", record=record))
+    [job_id] = _enqueue(runtime, org_id, kind)
+    outcome = execute(_claim(runtime, kind))
+    assert isinstance(outcome, RetryLater)
+    job = load_job(runtime, job_id)
+    assert (job.state, job.last_error) == (JobState.PENDING, "unexpected error: RuntimeError")
+    assert load_attempts(runtime, job_id)[0].outcome == "error"
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).where(Organization.name == "written by record")) == 0
+
+    fail[0] = False
+    _make_due(runtime, job_id)
+    assert isinstance(execute(_claim(runtime, kind)), Done)
+    job = load_job(runtime, job_id)
+    assert (job.state, job.attempts, job.last_error) == (JobState.SUCCEEDED, 2, None)
+    attempt = load_attempts(runtime, job_id)[1]
+    assert (attempt.outcome, attempt.message) == ("succeeded", "created")
+    assert attempt.finished_at is not None
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).where(Organization.name == "written by record")) == 1
 
 
 def test_unexpected_exception_is_retried_without_leaking_its_text(

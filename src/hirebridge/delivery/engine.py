@@ -18,7 +18,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, or_, select
+from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -261,6 +261,15 @@ def execute(ctx: JobContext) -> Outcome | None:
             ctx.attempt_number,
         )
         return None
+    except Exception as exc:
+        if not (isinstance(outcome, Done) and outcome.record is not None):
+            raise
+        # The handler's own writes failed (everything rolled back): that is this attempt's outcome instead.
+        outcome = outcome_for_exception(ctx, exc)
+        try:
+            _finish(ctx, outcome)
+        except LeaseLost:
+            return None
     return outcome
 
 
@@ -268,6 +277,31 @@ def _finish(ctx: JobContext, outcome: Outcome) -> None:
     handler = get_handler(ctx.kind)
     with ctx.fenced() as session:
         now = utcnow()
+        if isinstance(outcome, Done):
+            # The common case, in plain UPDATEs: the fence has just verified the lease on the job's row.
+            if outcome.record is not None:
+                outcome.record(session)
+            session.execute(
+                update(DeliveryAttempt)
+                .where(DeliveryAttempt.id == ctx.attempt_id)
+                .values(
+                    finished_at=now,
+                    exchanges=_bounded_exchanges(ctx.exchanges),
+                    http_status=outcome.http_status,
+                    outcome="succeeded",
+                    message=_bounded(outcome.detail) if outcome.detail else None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(DeliveryJob)
+                .where(DeliveryJob.id == ctx.job_id)
+                .values(
+                    state=JobState.SUCCEEDED, last_error=None, finished_at=now, lease_owner=None, lease_expires_at=None
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return
         job = session.get(DeliveryJob, ctx.job_id)
         attempt = session.get(DeliveryAttempt, ctx.attempt_id)
         # The fence has just seen the job, and its attempts are deleted only with it.
@@ -276,15 +310,6 @@ def _finish(ctx: JobContext, outcome: Outcome) -> None:
         attempt.finished_at = now
         attempt.exchanges = _bounded_exchanges(ctx.exchanges)
         attempt.http_status = outcome.http_status
-        if isinstance(outcome, Done):
-            attempt.outcome = "succeeded"
-            attempt.message = _bounded(outcome.detail) if outcome.detail else None
-            job.state = JobState.SUCCEEDED
-            job.last_error = None
-            job.finished_at = now
-            job.lease_owner = None
-            job.lease_expires_at = None
-            return
         attempt.outcome = outcome.label
         attempt.message = _bounded(outcome.message)
         if isinstance(outcome, RetryLater) and ctx.attempt_number < job.max_attempts:

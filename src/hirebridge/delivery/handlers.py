@@ -5,6 +5,10 @@ talks to the outside world); whatever it writes to our database goes through ``c
 only while this worker still holds the lease. Anything it raises is sorted in one place
 (:func:`outcome_for_exception`) into a retry.
 
+A handler whose success has its own writes (the push's outcome, its mapping) returns them as ``Done(record=...)``:
+the engine runs ``record(session)`` in the fenced transaction that marks the job succeeded, so the two commit
+together, in one transaction instead of two.
+
 ``on_give_up(ctx, session, message)`` runs when the job ends in failure, whether the handler gave up or the
 attempts ran out (dead letter), in the same fenced transaction that marks the job failed.
 
@@ -39,10 +43,14 @@ HANDLER_MODULES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Done:
-    """The destination accepted the work. ``detail`` is kept on the attempt (no personal data)."""
+    """The destination accepted the work. ``detail`` is kept on the attempt (no personal data).
+
+    ``record``, if given, writes what the success means to our own data; it runs inside the transaction that
+    marks the job succeeded (see the module docstring)."""
 
     detail: str | None = None
     http_status: int | None = None
+    record: Callable[[Session], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

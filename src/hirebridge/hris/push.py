@@ -11,7 +11,8 @@ Every attempt follows the same steps (PRODUCT.md section 5):
    a definite answer. A crash or a lost response at any point leaves the flag set, so the next attempt looks up
    before it may create again.
 
-On success, the remote record mapping and the push's outcome are written in one fenced transaction. A refusal by
+On success, the remote record mapping, the push's outcome and the job's success are written in one fenced
+transaction. A refusal by
 the HRIS fails the push with the HRIS's own message; a transient failure retries on the job's schedule, never
 sooner than the HRIS's ``Retry-After``. Every HTTP call first takes a token from the connection's rate limit.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -248,9 +249,12 @@ def _write_ahead(ctx: JobContext, plan: _Plan) -> Outcome | None:
             blocked = True
         else:
             blocked = False
-            push = _push_row(session, plan.push_id)
-            push.outcome_unknown = True
-            push.outcome_unknown_at = utcnow()
+            session.execute(
+                update(HrisPush)
+                .where(HrisPush.id == plan.push_id)
+                .values(outcome_unknown=True, outcome_unknown_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
     if blocked:
         message = "another push of this candidate to this HRIS is in flight; retrying after it"
         return _retry(ctx, plan, message, 2.0, None)
@@ -265,7 +269,9 @@ def _clear_unknown(ctx: JobContext, push_id: str) -> None:
 
 
 def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, operation: str) -> Outcome:
-    with ctx.fenced() as session:
+    """The mapping, the push's outcome and its webhook commit with the job's success, in the engine's transaction."""
+
+    def record(session: Session) -> None:
         _upsert_remote_record(session, plan, remote_id, remote_kind)
         push = _push_row(session, plan.push_id)
         push.state = PushState.SUCCEEDED
@@ -277,7 +283,8 @@ def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, ope
         push.error_message = None
         push.finished_at = utcnow()
         _announce(ctx, session, push)
-    return Done(f"{operation} {remote_kind} {remote_id}")
+
+    return Done(f"{operation} {remote_kind} {remote_id}", record=record)
 
 
 def _upsert_remote_record(session: Session, plan: _Plan, remote_id: str, remote_kind: str) -> None:
