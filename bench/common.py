@@ -77,9 +77,9 @@ def running_service(env: dict[str, str], *args: str) -> Iterator[tuple[str, subp
         process.wait(30)
 
 
-def create_org(env: dict[str, str]) -> dict[str, str]:
+def create_org(env: dict[str, str], name: str = "Bench Org") -> dict[str, str]:
     out = subprocess.run(
-        [HIREBRIDGE, "orgs", "create", "Bench Org", "--json"], env=env, check=True, capture_output=True
+        [HIREBRIDGE, "orgs", "create", name, "--json"], env=env, check=True, capture_output=True
     ).stdout
     result: dict[str, str] = json.loads(out)
     return result
