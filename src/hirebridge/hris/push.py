@@ -12,9 +12,9 @@ Every attempt follows the same steps (PRODUCT.md section 5):
    before it may create again.
 
 On success, the remote record mapping, the push's outcome and the job's success are written in one fenced
-transaction. A refusal by
-the HRIS fails the push with the HRIS's own message; a transient failure retries on the job's schedule, never
-sooner than the HRIS's ``Retry-After``. Every HTTP call first takes a token from the connection's rate limit.
+transaction. A refusal by the HRIS fails the push with the HRIS's own message; a transient failure retries on the
+job's schedule, never sooner than the HRIS's ``Retry-After``. Every HTTP call first takes a token from the
+connection's rate limit.
 """
 
 from __future__ import annotations
