@@ -90,11 +90,17 @@ def demo_organization(session: Session, name: str = "Demo Org") -> IssuedCredent
     return _issue_all(session, organization)
 
 
-def set_hris_push_enabled(session: Session, organization_id: str, enabled: bool) -> Organization:
-    """Ashby's beta flag: whether ``candidate.pushToHris`` is open to this organization."""
+def get_organization(session: Session, organization_id: str) -> Organization:
+    """The organization, or NotFound (``ORGANIZATION_NOT_FOUND``) naming the id: what the operator CLI reports."""
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
+    return organization
+
+
+def set_hris_push_enabled(session: Session, organization_id: str, enabled: bool) -> Organization:
+    """Ashby's beta flag: whether ``candidate.pushToHris`` is open to this organization."""
+    organization = get_organization(session, organization_id)
     organization.hris_push_enabled = enabled
     session.flush()
     return organization

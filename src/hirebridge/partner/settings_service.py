@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from hirebridge.assessments.invitations import MAX_EXPIRY_DAYS
-from hirebridge.errors import FieldError, NotFound, ValidationFailed
+from hirebridge.errors import FieldError, ValidationFailed
 from hirebridge.orgs.models import Organization
+from hirebridge.orgs.service import get_organization
 from hirebridge.security import Cipher
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
@@ -21,9 +22,7 @@ def set_invitation_expiry_days(session: Session, organization_id: str, days: int
         raise ValidationFailed(
             [FieldError("invitation_expiry_days", f"must be a whole number of days from 1 to {MAX_EXPIRY_DAYS}")]
         )
-    organization = session.get(Organization, organization_id)
-    if organization is None:
-        raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
+    organization = get_organization(session, organization_id)
     organization.invitation_expiry_days = days
     session.flush()
     return organization
@@ -54,9 +53,7 @@ def set_result_writeback(
                 )
             ]
         )
-    organization = session.get(Organization, organization_id)
-    if organization is None:
-        raise NotFound(f"No organization with id '{organization_id}'.", code="ORGANIZATION_NOT_FOUND")
+    organization = get_organization(session, organization_id)
     organization.result_writeback_url = url
     if url is None:
         organization.result_writeback_headers_encrypted = None
