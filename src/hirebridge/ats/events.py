@@ -130,17 +130,23 @@ def _application_data(session: Session, application_id: str) -> dict[str, Any] |
     return application_json(application) if application is not None else None
 
 
-def push_finished(runtime: Runtime, session: Session, push: HrisPush) -> list[DeliveryJob]:
-    """``pushToHRIS``: Ashby's payload is ``{"application"}``; ``hrisPush`` adds the push's outcome."""
+def push_finished(runtime: Runtime, session: Session, organization_id: str, push_id: str) -> list[DeliveryJob]:
+    """``pushToHRIS``: Ashby's payload is ``{"application"}``; ``hrisPush`` adds the push's outcome.
+
+    Takes the push's id: the push is loaded (from the session if it is there) only when someone subscribed.
+    """
     from hirebridge.ats.pushes import push_json
 
     def data() -> dict[str, Any] | None:
+        push = session.get(HrisPush, push_id)
+        if push is None:
+            return None
         application = _application_data(session, push.application_id)
         if application is None:
             return None
         return {"application": application, "hrisPush": push_json(session, push)}
 
-    return emit(runtime, session, organization_id=push.organization_id, action="pushToHRIS", data=data)
+    return emit(runtime, session, organization_id=organization_id, action="pushToHRIS", data=data)
 
 
 def candidate_hired(runtime: Runtime, session: Session, application: Application) -> list[DeliveryJob]:

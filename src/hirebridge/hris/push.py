@@ -162,14 +162,17 @@ def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
     push.state = PushState.RUNNING
     push.attempts = ctx.attempt_number
     remote = _remote_record(session, push.connection_id, push.candidate_id)
-    # An uncertain create by this push, or by an earlier push of the same person, must be looked up first.
-    earlier_unknown = session.scalar(
-        select(func.max(HrisPush.outcome_unknown_at)).where(
-            HrisPush.connection_id == push.connection_id,
-            HrisPush.candidate_id == push.candidate_id,
-            HrisPush.outcome_unknown.is_(True),
+    # An uncertain create by this push, or by an earlier push of the same person, must be looked up first (a known
+    # record is updated, so then there is nothing to look up).
+    earlier_unknown = None
+    if remote is None:
+        earlier_unknown = session.scalar(
+            select(func.max(HrisPush.outcome_unknown_at)).where(
+                HrisPush.connection_id == push.connection_id,
+                HrisPush.candidate_id == push.candidate_id,
+                HrisPush.outcome_unknown.is_(True),
+            )
         )
-    )
     uncertain = push.outcome_unknown or ctx.interrupted or earlier_unknown is not None
     return _Plan(
         push_id=push.id,
@@ -273,31 +276,31 @@ def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, ope
 
     def record(session: Session) -> None:
         _upsert_remote_record(session, plan, remote_id, remote_kind)
-        push = _push_row(session, plan.push_id)
-        push.state = PushState.SUCCEEDED
-        push.remote_id = remote_id
-        push.operation = operation
-        push.attempts = ctx.attempt_number
-        push.outcome_unknown = False
-        push.outcome_unknown_at = None
-        push.error_message = None
-        push.finished_at = utcnow()
-        _announce(ctx, session, push)
+        session.execute(
+            update(HrisPush)
+            .where(HrisPush.id == plan.push_id)
+            .values(
+                state=PushState.SUCCEEDED,
+                remote_id=remote_id,
+                operation=operation,
+                attempts=ctx.attempt_number,
+                outcome_unknown=False,
+                outcome_unknown_at=None,
+                error_message=None,
+                finished_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        _announce(ctx, session, plan.push_id)
 
     return Done(f"{operation} {remote_kind} {remote_id}", record=record)
 
 
 def _upsert_remote_record(session: Session, plan: _Plan, remote_id: str, remote_kind: str) -> None:
-    existing = _remote_record(session, plan.connection_id, plan.candidate_id)
-    if existing is not None:
-        if existing.remote_id != remote_id:
-            log.warning(
-                "connection %s: remote record of a candidate changed on push %s", plan.connection_id, plan.push_id
-            )
-        existing.remote_id = remote_id
-        existing.remote_kind = remote_kind
-        existing.last_push_id = plan.push_id
-        return
+    # The record this attempt started from (plan.remote_id) is the only one there can be: a create runs only after
+    # the write-ahead transaction found none, under the candidate's lock.
+    if plan.remote_id is not None and plan.remote_id != remote_id:
+        log.warning("connection %s: remote record of a candidate changed on push %s", plan.connection_id, plan.push_id)
     values = {
         "organization_id": plan.organization_id,
         "connection_id": plan.connection_id,
@@ -342,14 +345,15 @@ def on_give_up(ctx: JobContext, session: Session, message: str) -> None:
     push.error_message = message
     push.attempts = ctx.attempt_number
     push.finished_at = utcnow()
-    _announce(ctx, session, push)
+    session.flush()
+    _announce(ctx, session, push.id)
 
 
-def _announce(ctx: JobContext, session: Session, push: HrisPush) -> None:
+def _announce(ctx: JobContext, session: Session, push_id: str) -> None:
     """Ashby's ``pushToHRIS`` webhook, queued in the same fenced transaction that records the outcome."""
     from hirebridge.ats import events  # the ATS layer sits above hris; imported late to keep the layers acyclic
 
-    events.push_finished(ctx.runtime, session, push)
+    events.push_finished(ctx.runtime, session, ctx.organization_id, push_id)
 
 
 def _push_row(session: Session, push_id: str) -> HrisPush:
