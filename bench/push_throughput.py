@@ -116,6 +116,7 @@ def one_run(name: str, env: dict[str, str], api: str, sim: str, hires: int, thre
     )
     window_start: tuple[float, float] | None = None
     last_done = 0
+    interactive = sys.stderr.isatty()
     try:
         while True:
             with runtime.sessions() as session:
@@ -131,13 +132,16 @@ def one_run(name: str, env: dict[str, str], api: str, sim: str, hires: int, thre
             done = done or 0
             if window_start is None and done >= WINDOW_FROM:
                 window_start, first_done = (now, cpu), done
-            if done != last_done:
-                print(f"\r  {name}: {done}/{hires} pushed", end="", file=sys.stderr)
+            # A live counter on a terminal; in a log, one line per tenth of the run.
+            if done != last_done and (interactive or done * 10 // hires != last_done * 10 // hires):
+                line = f"  {name}: {done}/{hires} pushed"
+                print(f"\r{line}" if interactive else line, end="" if interactive else "\n", file=sys.stderr)
                 last_done = done
             if done >= hires:
                 break
             time.sleep(0.05)
-        print(file=sys.stderr)
+        if interactive:
+            print(file=sys.stderr)
         assert window_start is not None
         with runtime.sessions() as session:
             pushes = list(session.scalars(select(HrisPush).where(HrisPush.connection_id == connection_id)))
