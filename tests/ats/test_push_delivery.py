@@ -69,6 +69,8 @@ def test_push_to_bob_creates_one_employee_and_stores_its_id(
     found = _candidate_by_remote_id(ats, push["remoteId"])
     assert found is not None
     assert found["results"]["id"] == hiring.candidate_id
+    log = call(ats, "hrisPush.info", {"pushId": push["id"]})["results"]["attemptLog"]
+    assert [(a["outcome"], a["httpStatus"]) for a in log] == [("succeeded", 200)]
 
 
 def test_push_to_bamboohr_creates_one_employee_and_stores_its_id(
@@ -86,6 +88,9 @@ def test_push_to_bamboohr_creates_one_employee_and_stores_its_id(
     found = _candidate_by_remote_id(ats, push["remoteId"])
     assert found is not None
     assert found["results"]["id"] == hiring.candidate_id
+    # BambooHR answers a create with 201 and the id in Location; the attempt log keeps that status.
+    log = call(ats, "hrisPush.info", {"pushId": push["id"]})["results"]["attemptLog"]
+    assert [(a["outcome"], a["httpStatus"]) for a in log] == [("succeeded", 201)]
 
 
 def test_bamboohr_refusal_is_candidate_hris_push_failed_with_the_hris_message(
@@ -118,6 +123,8 @@ def test_a_second_push_updates_the_same_record(
     assert second["id"] != first["id"]
     assert (second["state"], second["operation"], second["remoteId"]) == ("succeeded", "update", first["remoteId"])
     assert len(records(bob_url)) == 1
+    log = call(ats, "hrisPush.info", {"pushId": second["id"]})["results"]["attemptLog"]
+    assert [(a["outcome"], a["httpStatus"]) for a in log] == [("succeeded", 200)]
 
 
 def test_hris_validation_error_is_candidate_hris_push_failed_with_the_hris_message(

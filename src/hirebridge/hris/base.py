@@ -61,6 +61,8 @@ class Hire:
 class RemoteRef:
     remote_id: str
     kind: str = "employee"
+    # The status of the answer that named the record, for the attempt log; not part of the record's identity.
+    http_status: int | None = field(default=None, compare=False)
 
 
 class Connector(Protocol):
@@ -77,7 +79,9 @@ class Connector(Protocol):
 
     def create(self, payload: dict[str, Any]) -> RemoteRef: ...
 
-    def update(self, remote_id: str, payload: dict[str, Any]) -> None: ...
+    def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
+        """Update the record; returns the HTTP status of the vendor's answer, or None if nothing needed sending."""
+        ...
 
 
 HIRE_FIELDS = (

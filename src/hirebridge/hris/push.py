@@ -36,7 +36,16 @@ from hirebridge.delivery.engine import enqueue, wake_workers
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
 from hirebridge.delivery.models import DeliveryJob
 from hirebridge.delivery.ratelimit import acquire
-from hirebridge.hris.base import AuthFailed, Connector, ConnectorError, Hire, OutcomeUnknown, Rejected, Retryable
+from hirebridge.hris.base import (
+    AuthFailed,
+    Connector,
+    ConnectorError,
+    Hire,
+    OutcomeUnknown,
+    Rejected,
+    RemoteRef,
+    Retryable,
+)
 from hirebridge.hris.hire import HireDataMissing, build_hire
 from hirebridge.hris.httpclient import make_http_client
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord
@@ -195,8 +204,8 @@ def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
 def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
     payload = connector.build_payload(plan.hire)
     if plan.remote_id is not None:
-        connector.update(plan.remote_id, payload)
-        return _succeed(ctx, plan, plan.remote_id, "employee", "update")
+        status = connector.update(plan.remote_id, payload)
+        return _succeed(ctx, plan, RemoteRef(plan.remote_id, http_status=status), "update")
     if plan.uncertain:
         if plan.uncertain_since is not None:
             ready_at = plan.uncertain_since + timedelta(seconds=_read_lag_seconds(plan, connector))
@@ -206,7 +215,7 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
                 return _retry(ctx, plan, message, remaining, None, label="waiting")
         found = connector.find_existing(plan.hire)
         if found is not None:
-            return _succeed(ctx, plan, found.remote_id, found.kind, "adopt")
+            return _succeed(ctx, plan, found, "adopt")
     blocked = _write_ahead(ctx, plan)
     if blocked is not None:
         return blocked
@@ -220,7 +229,7 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
     except ConnectorError:
         _clear_unknown(ctx, plan.push_id)  # a definite answer: nothing was written
         raise
-    return _succeed(ctx, plan, created.remote_id, created.kind, "create")
+    return _succeed(ctx, plan, created, "create")
 
 
 def _read_lag_seconds(plan: _Plan, connector: Connector) -> float:
@@ -271,17 +280,17 @@ def _clear_unknown(ctx: JobContext, push_id: str) -> None:
         push.outcome_unknown_at = None
 
 
-def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, operation: str) -> Outcome:
+def _succeed(ctx: JobContext, plan: _Plan, remote: RemoteRef, operation: str) -> Outcome:
     """The mapping, the push's outcome and its webhook commit with the job's success, in the engine's transaction."""
 
     def record(session: Session) -> None:
-        _upsert_remote_record(session, plan, remote_id, remote_kind)
+        _upsert_remote_record(session, plan, remote.remote_id, remote.kind)
         session.execute(
             update(HrisPush)
             .where(HrisPush.id == plan.push_id)
             .values(
                 state=PushState.SUCCEEDED,
-                remote_id=remote_id,
+                remote_id=remote.remote_id,
                 operation=operation,
                 attempts=ctx.attempt_number,
                 outcome_unknown=False,
@@ -293,7 +302,7 @@ def _succeed(ctx: JobContext, plan: _Plan, remote_id: str, remote_kind: str, ope
         )
         _announce(ctx, session, plan.push_id)
 
-    return Done(f"{operation} {remote_kind} {remote_id}", record=record)
+    return Done(f"{operation} {remote.kind} {remote.remote_id}", http_status=remote.http_status, record=record)
 
 
 def _upsert_remote_record(session: Session, plan: _Plan, remote_id: str, remote_kind: str) -> None:

@@ -86,7 +86,7 @@ class BambooHRConnector:
         for employee in _report_employees(response):
             value = employee.get(email_field)
             if isinstance(value, str) and value.strip().lower() == email and employee.get("id") is not None:
-                return RemoteRef(str(employee["id"]))
+                return RemoteRef(str(employee["id"]), http_status=response.status_code)
         return None
 
     def create(self, payload: dict[str, Any]) -> RemoteRef:
@@ -98,12 +98,12 @@ class BambooHRConnector:
                 "BambooHR accepted the employee but gave no id in its Location header; it will be looked up",
                 http_status=response.status_code,
             )
-        return RemoteRef(found.group(1))
+        return RemoteRef(found.group(1), http_status=response.status_code)
 
-    def update(self, remote_id: str, payload: dict[str, Any]) -> None:
+    def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
         if not _EMPLOYEE_ID.match(remote_id):
             raise Rejected(f"{remote_id!r} is not a BambooHR employee id")
-        self._call("POST", f"/employees/{remote_id}/", json_body=payload, operation="update")
+        return self._call("POST", f"/employees/{remote_id}/", json_body=payload, operation="update").status_code
 
     # -- HTTP --------------------------------------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ class BobConnector:
             # Bob filtered on the email already; a field the service user may not see is silently left out, so
             # only a *different* email disqualifies a result.
             if found_id and (found_email is None or str(found_email).strip().lower() == email.lower()):
-                return RemoteRef(str(found_id))
+                return RemoteRef(str(found_id), http_status=response.status_code)
         return None
 
     def create(self, payload: dict[str, Any]) -> RemoteRef:
@@ -105,15 +105,15 @@ class BobConnector:
                 "Bob accepted the employee but its answer had no id; it will be looked up",
                 http_status=response.status_code,
             )
-        return RemoteRef(str(remote_id))
+        return RemoteRef(str(remote_id), http_status=response.status_code)
 
-    def update(self, remote_id: str, payload: dict[str, Any]) -> None:
+    def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
         if not _EMPLOYEE_ID.match(remote_id):
             raise Rejected(f"{remote_id!r} is not a Bob employee id")
         changes = update_payload(payload)
         if not changes:
-            return
-        self._call("PUT", f"/v1/people/{quote(remote_id, safe='')}", json_body=changes, write=True)
+            return None
+        return self._call("PUT", f"/v1/people/{quote(remote_id, safe='')}", json_body=changes, write=True).status_code
 
     # -- HTTP --------------------------------------------------------------------------------------------------------
 
