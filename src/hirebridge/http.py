@@ -37,6 +37,12 @@ _REASONS = {
     "model_type": "must be an object",
     "int_type": "must be an integer",
     "int_parsing": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
     "uuid_parsing": "must be a UUID",
     "uuid_type": "must be a UUID",
     "enum": "must be one of: {expected}",
@@ -46,7 +52,8 @@ _REASONS = {
 
 def reason_for(error: Any) -> str:
     kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
+    # 100.0 reads as "100" to a person; bounds declared as floats keep their fraction only when they have one.
+    ctx = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (error.get("ctx") or {}).items()}
     template = _REASONS.get(kind)
     if template is not None:
         try:

@@ -108,6 +108,16 @@ def test_inputs_are_bounded(ats: httpx.Client, field: str, value: Any) -> None:
     assert field in answer["errorInfo"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(0, "must be greater than 0"), (10_000, "must be at most 100"), ("fast", "must be a number")],
+)
+def test_numeric_bounds_are_said_in_words(ats: httpx.Client, value: Any, reason: str) -> None:
+    answer = call(ats, "hrisConnection.create", bamboo(rateLimitPerSecond=value))
+    assert error_code(answer) == "invalid_input"
+    assert f"rateLimitPerSecond: {reason}" in answer["errorInfo"]["message"]
+
+
 def test_info_list_update_delete(ats: httpx.Client) -> None:
     created = call(ats, "hrisConnection.create", bamboo())["results"]
     ref = {"hrisConnectionId": created["id"]}
