@@ -46,6 +46,7 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
         HIREBRIDGE_SECRET_KEY="bench-" + "k" * 32,
         HIREBRIDGE_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         HIREBRIDGE_LOG_LEVEL="WARNING",
+        HIREBRIDGE_ALLOW_PRIVATE_NETWORK="true",  # the simulator listens on 127.0.0.1
     )
     env.update(extra)
     return env

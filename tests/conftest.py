@@ -38,6 +38,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=tmp_path_factory.mktemp("data"),
         push_wait_seconds=5.0,
         workers_in_process=4,
+        allow_private_network=True,  # the simulators and webhook receivers listen on 127.0.0.1
     )
 
 

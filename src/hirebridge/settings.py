@@ -50,11 +50,20 @@ class Settings(BaseSettings):
         le=3600,
         description="How long a worker holds a job before another may take it over (crash recovery time).",
     )
+    allow_private_network: bool | None = Field(
+        default=None,
+        description="Let connectors and webhooks call loopback and private addresses (default: only in demo mode).",
+    )
     log_level: str = "INFO"
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def private_network_allowed(self) -> bool:
+        """Whether outbound calls may reach non-public addresses (see ``hirebridge.egress``)."""
+        return self.demo if self.allow_private_network is None else self.allow_private_network
 
 
 def _demo_secret(settings: Settings, name: str) -> str:

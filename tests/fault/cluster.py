@@ -46,6 +46,7 @@ class Cluster:
                 "HIREBRIDGE_PUSH_WAIT_SECONDS": str(push_wait_seconds),
                 "HIREBRIDGE_LOG_LEVEL": "WARNING",
                 "HIREBRIDGE_DATA_DIR": str(workdir / "data"),
+                "HIREBRIDGE_ALLOW_PRIVATE_NETWORK": "true",  # the simulators listen on 127.0.0.1
             }
         )
         self.runtime = Runtime.from_settings(

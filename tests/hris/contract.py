@@ -47,7 +47,7 @@ class Simulator:
         timeout: float = 5.0,
         field_mapping: dict[str, Any] | None = None,
     ) -> tuple[Connector, httpx.Client]:
-        http = make_http_client(timeout=timeout, on_exchange=None)
+        http = make_http_client(timeout=timeout, on_exchange=None, allow_private_network=True)
         connector = make_connector(
             self.vendor.system,
             base_url=self.base_url,

@@ -22,7 +22,11 @@ CREDENTIALS = {"companyDomain": "acme", "apiKey": API_KEY}
 
 
 def _bamboohr(base_url: str, *, timeout: float = 5.0, exchanges: list[dict[str, Any]] | None = None) -> Any:
-    http = make_http_client(timeout=timeout, on_exchange=None if exchanges is None else exchanges.append)
+    http = make_http_client(
+        timeout=timeout,
+        on_exchange=None if exchanges is None else exchanges.append,
+        allow_private_network=True,
+    )
     connector = make_connector(
         "bamboohr", base_url=base_url, credentials=CREDENTIALS, field_mapping={}, settings={}, http=http
     )
@@ -83,7 +87,9 @@ def test_every_exchange_is_recorded_without_credentials_and_bodies_are_clipped()
     tokens: list[int] = []
     received_auth: list[str] = []
     with serve(_refusing_app(received_auth)) as base_url:
-        http = make_http_client(timeout=5, on_exchange=exchanges.append, before_request=lambda: tokens.append(1))
+        http = make_http_client(
+            timeout=5, on_exchange=exchanges.append, before_request=lambda: tokens.append(1), allow_private_network=True
+        )
         connector = make_connector(
             "bamboohr", base_url=base_url, credentials=CREDENTIALS, field_mapping={}, settings={}, http=http
         )

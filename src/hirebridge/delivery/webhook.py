@@ -25,8 +25,8 @@ from hirebridge.delivery.backoff import Backoff, parse_retry_after
 from hirebridge.delivery.engine import enqueue
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
 from hirebridge.delivery.models import DeliveryJob
+from hirebridge.egress import GuardedTransport, blocked
 from hirebridge.security import DecryptionError
-from hirebridge.tls import client_context
 
 KIND = "webhook"
 TIMEOUT_SECONDS = 15.0  # well under the lease
@@ -98,11 +98,15 @@ def deliver(ctx: JobContext) -> Outcome:
     ctx.exchanges.append(exchange)
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=client_context()) as client:
+        transport = GuardedTransport(allow_private=ctx.runtime.settings.private_network_allowed)
+        with httpx.Client(transport=transport, timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
             response = client.post(url, content=body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         exchange["elapsed_ms"] = round((time.monotonic() - started) * 1000)
         exchange["error"] = type(exc).__name__
+        refused = blocked(exc)
+        if refused is not None:  # no retry reaches a refused address
+            return GiveUp(f"hirebridge refused to connect to the receiver: {refused}")
         return RetryLater(f"could not reach the receiver: {type(exc).__name__}")
     exchange["elapsed_ms"] = round((time.monotonic() - started) * 1000)
     exchange["status"] = response.status_code

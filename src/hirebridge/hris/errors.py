@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from hirebridge.egress import blocked
+
 MAX_MESSAGE_CHARS = 1000
 MAX_RETRY_AFTER_SECONDS = 3600.0
 
@@ -62,6 +64,9 @@ def from_transport_error(exc: httpx.TransportError, *, write: bool) -> Connector
     """
     if isinstance(exc, ResponseTooLarge):
         return Rejected(str(exc))
+    refused = blocked(exc)
+    if refused is not None:  # a configuration problem that no retry fixes; nothing was sent
+        return Rejected(f"hirebridge refused to connect to the HRIS: {refused}")
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol):
         return Retryable(f"could not connect to the HRIS: {_describe(exc)}")
     if isinstance(exc, httpx.TimeoutException):

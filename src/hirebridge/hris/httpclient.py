@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from hirebridge.egress import GuardedTransport
 from hirebridge.hris.errors import Rejected, ResponseTooLarge, from_transport_error
-from hirebridge.tls import client_context
 
 MAX_LOGGED_BODY_CHARS = 2048
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -130,9 +130,12 @@ def make_http_client(
     on_exchange: Callable[[Exchange], None] | None,
     before_request: Callable[[], None] | None = None,
     auth: httpx.Auth | None = None,
+    allow_private_network: bool = False,
 ) -> httpx.Client:
-    """A client for one push attempt. Connectors pass their own per-request auth, so ``auth`` is optional."""
-    inner = httpx.HTTPTransport(verify=client_context(), retries=0)
+    """A client for one push attempt. Connectors pass their own per-request auth, so ``auth`` is optional.
+
+    Only public addresses are reached unless ``allow_private_network`` (see ``hirebridge.egress``)."""
+    inner = GuardedTransport(allow_private=allow_private_network)
     transport = _RecordingTransport(inner, on_exchange, before_request)
     return httpx.Client(
         transport=transport,

@@ -131,6 +131,7 @@ def run_push(ctx: JobContext) -> Outcome:
         timeout=HTTP_TIMEOUT_SECONDS,
         on_exchange=ctx.exchanges.append,
         before_request=lambda: acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second),
+        allow_private_network=ctx.runtime.settings.private_network_allowed,
     ) as http:
         try:
             connector = make_connector(
