@@ -1,4 +1,4 @@
-"""The `hirebridge` command: serve, worker, orgs, sandbox, db, keys."""
+"""The `hirebridge` command: serve, worker, orgs, connections, pushes, sandbox, db, keys."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from hirebridge.hris.cli import app as connections_app
+from hirebridge.hris.cli import pushes_app
 from hirebridge.partner.cli import register as register_partner_commands
 from hirebridge.settings import MissingSecretError, Settings
 
@@ -28,6 +29,7 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(connections_app, name="connections")
+app.add_typer(pushes_app, name="pushes")
 register_partner_commands(orgs_app)
 
 console = Console(stderr=True, soft_wrap=True)

@@ -233,9 +233,12 @@ def _await_verdict(runtime: Runtime, organization_id: str, push_id: str) -> Verd
     state = PushState(push.state)
     if state == PushState.FAILED:
         name = answer["systemName"]
+        said = current.error_message or "no message given"
+        # A push stopped with its outcome unknown was not refused by the HRIS; it waits for an operator.
+        headline = f"The push to {name} stopped" if current.outcome_unknown else f"{name} did not accept the push"
         raise AppError(
             "candidate_hris_push_failed",
-            f"{name} did not accept the push: {current.error_message or 'no message given'}",
+            f"{headline}: {said}",
             meta={"pushId": push_id, "state": state.value, "attempts": current.attempts, "system": answer["system"]},
         )
     return Verdict(answer, still_running=state in ACTIVE_PUSH_STATES)

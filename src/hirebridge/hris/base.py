@@ -73,6 +73,10 @@ class Connector(Protocol):
         """The vendor payload for this hire; pure. Raises Rejected, saying what to fix, if required data is missing."""
         ...
 
+    def can_find(self, hire: Hire) -> bool:
+        """Whether ``find_existing`` has a stable key (the email it searches by) for this hire."""
+        ...
+
     def find_existing(self, hire: Hire) -> RemoteRef | None:
         """The vendor record for this hire by a stable key (email), including inactive and future employees."""
         ...

@@ -1,4 +1,5 @@
-"""`hirebridge connections`: HRIS connections of an organization from the command line (same rules as the API).
+"""`hirebridge connections` and `hirebridge pushes`: HRIS connections and stuck pushes from the command line (same
+rules as the API).
 
 Credentials are never printed. Pass them as JSON, as ``@path/to/file.json``, or as ``-`` to read standard input
 (keeps them out of shell history and the process list).
@@ -160,6 +161,40 @@ def enable(
     try:
         with runtime.transaction() as session:
             answer = connection_json(update_connection(session, runtime.cipher, _organization_id(session, org), data))
+    except AppError as exc:
+        raise _app_error(exc) from None
+    finally:
+        runtime.close()
+    typer.echo(json.dumps(answer, indent=2))
+
+
+pushes_app = typer.Typer(help="HRIS pushes that need an operator.", no_args_is_help=True)
+
+
+@pushes_app.command("resolve")
+def resolve(
+    org: Annotated[str, typer.Option("--org", help="Organization id.")],
+    push_id: Annotated[str, typer.Argument(help="The failed push whose create has an unknown outcome.")],
+    remote_id: Annotated[
+        str | None, typer.Option("--remote-id", help="The employee is in the HRIS under this id: link it.")
+    ] = None,
+    not_created: Annotated[
+        bool, typer.Option("--not-created", help="The employee is not in the HRIS: the next push creates it.")
+    ] = False,
+) -> None:
+    """Say what a lost create did, after looking in the HRIS; then retry the push (hrisPush.retry)."""
+    from hirebridge.hris.resolve import resolve_unknown
+
+    if (remote_id is None) == (not not_created):
+        raise _fail("give exactly one of --remote-id ID (the employee exists) and --not-created")
+    try:
+        push_uuid = str(UUID(push_id))
+    except ValueError:
+        raise _fail("PUSH_ID must be a push id (a UUID)") from None
+    runtime = _runtime()
+    try:
+        with runtime.transaction() as session:
+            answer = resolve_unknown(session, _organization_id(session, org), push_uuid, remote_id).as_json()
     except AppError as exc:
         raise _app_error(exc) from None
     finally:

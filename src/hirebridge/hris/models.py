@@ -25,10 +25,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hirebridge.db.base import Base, IdMixin, TimestampMixin
-from hirebridge.db.types import UTCDateTime, UUIDString
+from hirebridge.db.types import UTCDateTime, UUIDString, utcnow
 
 
 class HrisConnection(IdMixin, TimestampMixin, Base):
@@ -125,3 +126,31 @@ class RemoteRecord(IdMixin, TimestampMixin, Base):
     remote_id: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
     remote_kind: Mapped[str] = mapped_column(String(40), nullable=False, default="employee")
     last_push_id: Mapped[str | None] = mapped_column(UUIDString())
+
+
+def upsert_remote_record(
+    session: Session,
+    *,
+    organization_id: str,
+    connection_id: str,
+    candidate_id: str,
+    remote_id: str,
+    remote_kind: str,
+    push_id: str,
+) -> None:
+    """Record that this candidate is ``remote_id`` in this connection's HRIS: one statement, insert or update."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(RemoteRecord).values(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        candidate_id=candidate_id,
+        remote_id=remote_id,
+        remote_kind=remote_kind,
+        last_push_id=push_id,
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["connection_id", "candidate_id"],
+            set_={"remote_id": remote_id, "remote_kind": remote_kind, "last_push_id": push_id, "updated_at": utcnow()},
+        )
+    )

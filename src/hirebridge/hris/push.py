@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hirebridge.core.models import Candidate
@@ -48,7 +47,7 @@ from hirebridge.hris.base import (
 )
 from hirebridge.hris.hire import HireDataMissing, build_hire
 from hirebridge.hris.httpclient import make_http_client
-from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord
+from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord, upsert_remote_record
 from hirebridge.hris.registry import UnsupportedSystem, make_connector
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
@@ -60,6 +59,12 @@ MAX_ATTEMPTS = 10
 BACKOFF = Backoff(base_seconds=2.0, cap_seconds=600.0)
 HTTP_TIMEOUT_SECONDS = 20.0  # well under the 60 s lease
 TERMINAL = (PushState.SUCCEEDED, PushState.FAILED)
+UNRESOLVABLE = (
+    "an earlier create of this hire may have reached the HRIS (its answer was lost) and the hire has no email to "
+    "look the employee up by, so hirebridge will not risk creating a second one. Look for the employee in the HRIS, "
+    "then run `hirebridge pushes resolve {push_id} --org {organization_id} --remote-id ID` if it is there or "
+    "`--not-created` if it is not, and retry the push"
+)
 
 
 def enqueue_push(session: Session, push: HrisPush) -> DeliveryJob:
@@ -208,6 +213,9 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
         status = connector.update(plan.remote_id, payload)
         return _succeed(ctx, plan, RemoteRef(plan.remote_id, http_status=status), "update")
     if plan.uncertain:
+        if not connector.can_find(plan.hire):
+            message = UNRESOLVABLE.format(push_id=plan.push_id, organization_id=plan.organization_id)
+            return GiveUp(message, label="unknown")  # the outcome stays unknown until an operator settles it
         if plan.uncertain_since is not None:
             ready_at = plan.uncertain_since + timedelta(seconds=_read_lag_seconds(plan, connector))
             remaining = (ready_at - utcnow()).total_seconds()
@@ -311,26 +319,14 @@ def _upsert_remote_record(session: Session, plan: _Plan, remote_id: str, remote_
     # the write-ahead transaction found none, under the candidate's lock.
     if plan.remote_id is not None and plan.remote_id != remote_id:
         log.warning("connection %s: remote record of a candidate changed on push %s", plan.connection_id, plan.push_id)
-    values = {
-        "organization_id": plan.organization_id,
-        "connection_id": plan.connection_id,
-        "candidate_id": plan.candidate_id,
-        "remote_id": remote_id,
-        "remote_kind": remote_kind,
-        "last_push_id": plan.push_id,
-    }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(RemoteRecord).values(**values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["connection_id", "candidate_id"],
-            set_={
-                "remote_id": remote_id,
-                "remote_kind": remote_kind,
-                "last_push_id": plan.push_id,
-                "updated_at": utcnow(),
-            },
-        )
+    upsert_remote_record(
+        session,
+        organization_id=plan.organization_id,
+        connection_id=plan.connection_id,
+        candidate_id=plan.candidate_id,
+        remote_id=remote_id,
+        remote_kind=remote_kind,
+        push_id=plan.push_id,
     )
 
 

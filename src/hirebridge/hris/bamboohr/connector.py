@@ -71,6 +71,9 @@ class BambooHRConnector:
     def build_payload(self, hire: Hire) -> dict[str, Any]:
         return build_payload(hire, self._field_mapping)
 
+    def can_find(self, hire: Hire) -> bool:
+        return self._email_field() is not None and bool((hire.email or "").strip())
+
     def find_existing(self, hire: Hire) -> RemoteRef | None:
         email_field = self._email_field()
         email = (hire.email or "").strip().lower()

@@ -70,10 +70,15 @@ class BobConnector:
     def build_payload(self, hire: Hire) -> dict[str, Any]:
         return build_payload(hire, self._field_mapping, self._settings)
 
+    def can_find(self, hire: Hire) -> bool:
+        # Bob's search filters only on root.email; without it there is no stable key.
+        searchable = self._field_mapping.get("email", DEFAULT_TARGETS["email"]) == "email"
+        return searchable and bool((hire.email or "").strip())
+
     def find_existing(self, hire: Hire) -> RemoteRef | None:
         email = (hire.email or "").strip()
-        if self._field_mapping.get("email", DEFAULT_TARGETS["email"]) != "email" or not email:
-            return None  # Bob's search filters only on root.email; without it there is no stable key
+        if not self.can_find(hire):
+            return None
         response = self._call(
             "POST",
             "/v1/people/search",
