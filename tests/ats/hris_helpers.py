@@ -117,6 +117,16 @@ def simulator() -> Iterator[Callable[[Any], str]]:
         context.__exit__(None, None, None)
 
 
+@pytest.fixture
+def bamboo_url(simulator: Callable[[Any], str]) -> str:
+    """A BambooHR simulator on a socket, accepting BAMBOO_CREDENTIALS; returns its base URL."""
+    from hirebridge.sandbox.bamboohr.app import create_app
+
+    return simulator(
+        create_app(company_domain=BAMBOO_CREDENTIALS["companyDomain"], api_key=BAMBOO_CREDENTIALS["apiKey"])
+    )
+
+
 def records(base_url: str) -> list[dict[str, Any]]:
     answer = httpx.get(f"{base_url}/_sandbox/records", timeout=10).json()
     items: list[dict[str, Any]] = answer["records"]

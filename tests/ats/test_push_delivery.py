@@ -12,9 +12,9 @@ import pytest
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
 from tests.ats.hris_helpers import (
-    BAMBOO_CREDENTIALS,
     ats,
     bamboo_connection,
+    bamboo_url,
     bob_connection,
     call,
     error_code,
@@ -25,7 +25,7 @@ from tests.ats.hris_helpers import (
     wait_for,
 )
 
-__all__ = ["ats", "simulator"]
+__all__ = ["ats", "bamboo_url", "simulator"]
 
 
 @pytest.fixture
@@ -33,15 +33,6 @@ def bob_url(simulator: Callable[[Any], str]) -> str:
     from hirebridge.sandbox.bob.app import create_app
 
     return simulator(create_app(read_lag_seconds=0))
-
-
-@pytest.fixture
-def bamboo_url(simulator: Callable[[Any], str]) -> str:
-    from hirebridge.sandbox.bamboohr.app import create_app
-
-    return simulator(
-        create_app(company_domain=BAMBOO_CREDENTIALS["companyDomain"], api_key=BAMBOO_CREDENTIALS["apiKey"])
-    )
 
 
 def _candidate_by_remote_id(ats: httpx.Client, remote_id: str) -> dict[str, Any] | None:

@@ -17,9 +17,9 @@ from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
 from tests.ats.hris_helpers import (
-    BAMBOO_CREDENTIALS,
     ats,
     bamboo_connection,
+    bamboo_url,
     call,
     error_code,
     make_application,
@@ -29,16 +29,7 @@ from tests.ats.hris_helpers import (
     wait_for,
 )
 
-__all__ = ["ats", "simulator"]
-
-
-@pytest.fixture
-def bamboo_url(simulator: Callable[[Any], str]) -> str:
-    from hirebridge.sandbox.bamboohr.app import create_app
-
-    return simulator(
-        create_app(company_domain=BAMBOO_CREDENTIALS["companyDomain"], api_key=BAMBOO_CREDENTIALS["apiKey"])
-    )
+__all__ = ["ats", "bamboo_url", "simulator"]
 
 
 @pytest.fixture
