@@ -77,6 +77,15 @@ def client(service: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def cli_env(runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Environment under which `hirebridge ...` commands (run with typer's CliRunner) use the test database."""
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
+    assert settings.encryption_key is not None
+    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+
+
+@pytest.fixture
 def org(runtime: Runtime) -> IssuedCredentials:
     """A fresh organization with partner client credentials and an all-permissions ATS API key."""
     with runtime.transaction() as session:

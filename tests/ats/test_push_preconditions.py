@@ -14,7 +14,6 @@ from hirebridge.core.models import OfferStatus
 from hirebridge.orgs.models import Organization
 from hirebridge.orgs.service import IssuedCredentials, create_organization, issue_api_key
 from hirebridge.runtime import Runtime
-from hirebridge.settings import Settings
 from tests.ats.hris_helpers import (
     Hiring,
     ats,
@@ -143,22 +142,14 @@ def test_selfserve_integration_needs_its_partner_id(
     assert answer["results"]["integrationPartnerId"] == partner_id
 
 
+@pytest.mark.usefixtures("cli_env")
 def test_beta_flag_off_then_on_through_the_cli(
-    ats: httpx.Client,
-    runtime: Runtime,
-    settings: Settings,
-    org: IssuedCredentials,
-    bob: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    ats: httpx.Client, runtime: Runtime, org: IssuedCredentials, bob: tuple[str, str]
 ) -> None:
     from typer.testing import CliRunner
 
     from hirebridge.cli import app as cli
 
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
-    assert settings.encryption_key is not None
-    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
     hiring = make_application(runtime, org.organization_id)
     off = CliRunner().invoke(cli, ["orgs", "configure", org.organization_id, "--no-hris-push"])
     assert off.exit_code == 0, off.output

@@ -15,7 +15,6 @@ from hirebridge.cli import app as cli
 from hirebridge.core.models import Candidate
 from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
-from hirebridge.settings import Settings
 from tests.ats.hris_helpers import (
     ats,
     bamboo_connection,
@@ -33,12 +32,8 @@ __all__ = ["ats", "bamboo_url", "simulator"]
 
 
 @pytest.fixture
-def operator(runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+def operator(cli_env: None) -> Callable[..., Any]:
     """Runs `hirebridge ...` against the test database; returns the result."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
-    assert settings.encryption_key is not None
-    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
     return lambda *args: CliRunner().invoke(cli, list(args))
 
 

@@ -12,7 +12,6 @@ from hirebridge.orgs.models import Organization
 from hirebridge.partner.cli import app as partner_cli
 from hirebridge.partner.settings_service import set_invitation_expiry_days
 from hirebridge.runtime import Runtime
-from hirebridge.settings import Settings
 from tests.conftest import PartnerSession
 from tests.partner.helpers import invite
 
@@ -51,13 +50,8 @@ def test_unknown_organization(runtime: Runtime) -> None:
         set_invitation_expiry_days(session, "00000000-0000-4000-8000-000000000000", 10)
 
 
-def test_cli_configure(
-    partner: PartnerSession, runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
-    assert settings.encryption_key is not None
-    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+@pytest.mark.usefixtures("cli_env")
+def test_cli_configure(partner: PartnerSession) -> None:
     org_id = partner.credentials.organization_id
     runner = CliRunner()
     ok = runner.invoke(partner_cli, ["configure", org_id, "--invitation-expiry-days", "14"])
@@ -88,13 +82,8 @@ def test_cli_registers_into_a_parent_group() -> None:
     assert "--invitation-expiry-days" in result.output
 
 
-def test_cli_sets_and_clears_the_result_writeback(
-    partner: PartnerSession, runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HIREBRIDGE_SECRET_KEY", runtime.signing_key)
-    assert settings.encryption_key is not None
-    monkeypatch.setenv("HIREBRIDGE_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+@pytest.mark.usefixtures("cli_env")
+def test_cli_sets_and_clears_the_result_writeback(partner: PartnerSession, runtime: Runtime) -> None:
     org_id = partner.credentials.organization_id
     runner = CliRunner()
     result = runner.invoke(
