@@ -205,7 +205,9 @@ async def submit_answers(request: Request, token: str) -> Response:
 @router.get("/reports/{candidate_id}/{signature}")
 def report_page(request: Request, candidate_id: str, signature: str) -> Response:
     runtime = get_runtime(request)
-    if len(signature) > 64 or not hmac.compare_digest(signature, report_signature(runtime.signing_key, candidate_id)):
+    expected = report_signature(runtime.signing_key, candidate_id).encode()
+    # Bytes, not str: compare_digest raises TypeError for a str with non-ASCII characters.
+    if len(signature) > 64 or not hmac.compare_digest(signature.encode("utf-8", "replace"), expected):
         return _message(404, "Report not found", "This report link is not valid.")
     with runtime.transaction() as session:
         invitation = session.get(Invitation, candidate_id)
