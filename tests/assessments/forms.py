@@ -7,7 +7,7 @@ from typing import Any
 
 
 class Forms(HTMLParser):
-    """Each form's action and its radio groups (name -> option values, in order)."""
+    """Each form's action, hidden fields (name -> value), radio groups (name -> option values) and checked radios."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
@@ -17,6 +17,17 @@ class Forms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": values["action"], "method": values.get("method"), "radios": {}})
+            self.forms.append(
+                {"action": values["action"], "method": values.get("method"), "hidden": {}, "radios": {}, "checked": {}}
+            )
+        elif tag == "input" and values.get("type") == "hidden" and self.forms:
+            self.forms[-1]["hidden"][values["name"]] = values.get("value") or ""
         elif tag == "input" and values.get("type") == "radio" and self.forms:
             self.forms[-1]["radios"].setdefault(values["name"], []).append(values["value"])
+            if "checked" in values:
+                self.forms[-1]["checked"][values["name"]] = values["value"]
+
+
+def filled(form: dict[str, Any], answers: dict[str, str]) -> dict[str, str]:
+    """What a browser sends for ``form`` with ``answers`` chosen: the hidden fields plus the answers."""
+    return {**form["hidden"], **answers}

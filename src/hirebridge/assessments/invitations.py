@@ -3,6 +3,10 @@
     invited -> opened (link followed) -> started (form begun) -> completed (answers scored)
          \\________________\\________________\\-> expired (the deadline passed before completion)
 
+While an invitation is started, ``answers`` holds the draft: the raw values of the last incomplete form sent
+(question id -> option index as text), shown again on the questions page. On completion it holds the scored
+answers (question id -> option index).
+
 Every transition is one conditional UPDATE (``WHERE status IN (...)``), so two browser tabs or a double click
 cannot complete an invitation twice or move it backwards. Expiry is applied when an invitation is read after its
 deadline: whoever reads it (the candidate's page, the partner API) sees ``expired`` and stores it.
@@ -10,6 +14,7 @@ deadline: whoever reads it (the candidate's page, the partner API) sees ``expire
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +28,7 @@ from hirebridge.db.types import utcnow
 from hirebridge.orgs.models import Organization
 
 MAX_EXPIRY_DAYS = 92  # Pulsifi caps invitation deadlines at three months
+TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")  # what secrets.token_urlsafe produces
 OPEN_STATUSES = (InvitationStatus.INVITED, InvitationStatus.OPENED, InvitationStatus.STARTED)
 
 
@@ -50,7 +56,7 @@ def invitation_link(public_url: str, invitation: Invitation) -> str:
 
 
 def by_token(session: Session, token: str) -> Invitation | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not TOKEN_ALPHABET.fullmatch(token):
         return None
     return session.scalar(select(Invitation).where(Invitation.token == token))
 
@@ -105,6 +111,18 @@ def mark_started(session: Session, invitation: Invitation) -> bool:
     if invitation.opened_at is None:
         values["opened_at"] = now
     return _transition(session, invitation, (InvitationStatus.INVITED, InvitationStatus.OPENED), values)
+
+
+def save_draft(session: Session, invitation: Invitation, draft: dict[str, str]) -> bool:
+    """Keep an incomplete form's values for the questions page; only while the invitation is started."""
+    return _transition(session, invitation, (InvitationStatus.STARTED,), {"answers": draft})
+
+
+def draft_of(invitation: Invitation) -> dict[str, str]:
+    """The started invitation's draft (empty when there is none or the invitation is not started)."""
+    if invitation.status != InvitationStatus.STARTED or not isinstance(invitation.answers, dict):
+        return {}
+    return {str(key): str(value) for key, value in invitation.answers.items()}
 
 
 def mark_completed(

@@ -1,14 +1,17 @@
 """The candidate's pages: the invitation link, the questionnaire, and the recruiters' report. Plain HTML, no JS.
 
     GET  /a/{token}            the job and a start button (invited -> opened)
-    POST /a/{token}/start      opened -> started, then to the questions
-    GET  /a/{token}/questions  the questionnaire
-    POST /a/{token}/answers    scored; started -> completed, then the thank-you page
+    POST /a/{token}/start      opened -> started, then 303 to the questions
+    GET  /a/{token}/questions  the questionnaire (``?check=1``: with the last incomplete form's errors)
+    POST /a/{token}/answers    complete: scored, started -> completed, 303 to the thank-you page;
+                               incomplete: the values kept as a draft, 303 to the questions with their errors
     GET  /reports/{candidate_id}/{signature}   the scores (the partner API's ``report_profile_link``)
 
-The unguessable token in the URL is the credential, so a forged cross-site POST would need it already; POSTs
-also refuse a foreign ``Origin``. Pages are never cached, never framed and send no Referer (which would leak the
-token). Bodies are bounded; every answer is checked against the job's options. An expired link answers 410.
+Every POST answers with a redirect to a GET page (Post/Redirect/Get), so Back and Reload never send a form again.
+The unguessable token in the URL is the credential; POSTs are also refused when the browser says they come from
+another site, and must carry the page's signed form token (see ``forms``). Pages are never cached, never framed
+and send a Referer only to our own origin (the token never leaves in one). Bodies are bounded; every answer is
+checked against the job's options. An expired link answers 410.
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ import hmac
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from hirebridge.assessments import invitations
+from hirebridge.assessments import forms, invitations
 from hirebridge.assessments.models import Invitation, InvitationStatus
 from hirebridge.assessments.questionnaire import DIMENSIONS, parse_answers, score
 from hirebridge.assessments.results import deliver_results, report_signature
@@ -32,10 +34,9 @@ from hirebridge.orgs.models import Organization
 from hirebridge.web import get_runtime
 
 router = APIRouter(tags=["candidate pages"], include_in_schema=False)
-MAX_FORM_BYTES = 16 * 1024
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
@@ -43,6 +44,7 @@ SECURITY_HEADERS = {
     ),
 }
 SCORE_LABELS = {"role_fit": "Role fit", "organizational_fit": "Organizational fit"}
+MAX_DRAFT_VALUE = 3  # an option index as text; anything else is kept as "?" (not one of the options)
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -58,6 +60,10 @@ def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 def _message(status: int, heading: str, message: str) -> HTMLResponse:
     return _page("message.html", status, heading=heading, message=message)
+
+
+def _refused(refusal: forms.Refusal) -> HTMLResponse:
+    return _message(refusal.status, refusal.heading, refusal.message)
 
 
 def _not_found() -> HTMLResponse:
@@ -83,7 +89,7 @@ def _human(value: datetime) -> str:
     return value.strftime("%d %B %Y, %H:%M UTC")
 
 
-def _context(session: Session, invitation: Invitation) -> dict[str, Any]:
+def _context(session: Session, invitation: Invitation, signing_key: str) -> dict[str, Any]:
     job = invitation.application.job
     organization = session.get_one(Organization, invitation.organization_id)
     base = f"/a/{invitation.token}"
@@ -95,6 +101,8 @@ def _context(session: Session, invitation: Invitation) -> dict[str, Any]:
         "start_url": f"{base}/start",
         "questions_url": f"{base}/questions",
         "submit_url": f"{base}/answers",
+        "form_token_field": forms.FORM_TOKEN_FIELD,
+        "form_token": forms.form_token(signing_key, invitation.id),
     }
 
 
@@ -108,37 +116,25 @@ def _load(session: Session, token: str) -> Invitation | HTMLResponse:
     return invitation
 
 
-def _foreign_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    if origin is None:
-        return False
-    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
-
-
-async def _form(request: Request) -> dict[str, str] | Response:
-    if _foreign_origin(request):
-        return _message(403, "Not allowed", "This form can only be sent from its own page.")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return _message(415, "Unsupported form", "Please send the form from the assessment page.")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_FORM_BYTES:
-            return _message(413, "Too much data", "The form sent more data than any answer needs.")
-    try:
-        return dict(parse_qsl(raw.decode("utf-8"), max_num_fields=200))
-    except (UnicodeDecodeError, ValueError):
-        return _message(400, "Unreadable form", "The form could not be read. Please try again from the page.")
+def _draft(questions: list[dict[str, Any]], form: dict[str, str]) -> dict[str, str]:
+    """The values worth keeping from an incomplete form: one bounded value per question of this job."""
+    draft = {}
+    for question in questions:
+        value = form.get(question["id"], "")
+        if value:
+            plausible = value.isascii() and value.isdigit() and len(value) <= MAX_DRAFT_VALUE
+            draft[question["id"]] = value if plausible else "?"
+    return draft
 
 
 @router.get("/a/{token}")
 def invitation_page(request: Request, token: str) -> Response:
-    with get_runtime(request).transaction() as session:
+    runtime = get_runtime(request)
+    with runtime.transaction() as session:
         loaded = _load(session, token)
         if isinstance(loaded, Response):
             return loaded
-        context = _context(session, loaded)
+        context = _context(session, loaded, runtime.signing_key)
         if loaded.status == InvitationStatus.COMPLETED:
             return _page("done.html", **context)
         invitations.mark_opened(session, loaded)
@@ -156,13 +152,16 @@ def invitation_page(request: Request, token: str) -> Response:
 
 @router.post("/a/{token}/start")
 async def start(request: Request, token: str) -> Response:
-    form = await _form(request)
-    if isinstance(form, Response):
-        return form
-    with get_runtime(request).transaction() as session:
+    runtime = get_runtime(request)
+    form = await forms.read_form(request, runtime.public_url)
+    if isinstance(form, forms.Refusal):
+        return _refused(form)
+    with runtime.transaction() as session:
         loaded = _load(session, token)
         if isinstance(loaded, Response):
             return loaded
+        if not forms.has_valid_token(form, runtime.signing_key, loaded.id):
+            return _refused(forms.STALE)
         if loaded.status == InvitationStatus.COMPLETED:
             return _redirect(f"/a/{token}")
         invitations.mark_started(session, loaded)
@@ -170,21 +169,7 @@ async def start(request: Request, token: str) -> Response:
 
 
 @router.get("/a/{token}/questions")
-def questions_page(request: Request, token: str) -> Response:
-    with get_runtime(request).transaction() as session:
-        loaded = _load(session, token)
-        if isinstance(loaded, Response):
-            return loaded
-        if loaded.status != InvitationStatus.STARTED:
-            return _redirect(f"/a/{token}")
-        return _page("questions.html", **_context(session, loaded), errors={}, selected={})
-
-
-@router.post("/a/{token}/answers")
-async def submit_answers(request: Request, token: str) -> Response:
-    form = await _form(request)
-    if isinstance(form, Response):
-        return form
+def questions_page(request: Request, token: str, check: str = "") -> Response:
     runtime = get_runtime(request)
     with runtime.transaction() as session:
         loaded = _load(session, token)
@@ -192,12 +177,38 @@ async def submit_answers(request: Request, token: str) -> Response:
             return loaded
         if loaded.status != InvitationStatus.STARTED:
             return _redirect(f"/a/{token}")
-        context = _context(session, loaded)
-        answers, errors = parse_answers(context["questions"], form)
+        context = _context(session, loaded, runtime.signing_key)
+        selected, errors = parse_answers(context["questions"], invitations.draft_of(loaded))
+        if check != "1":
+            errors = {}
+        problems = [
+            (index, errors[question["id"]])
+            for index, question in enumerate(context["questions"], start=1)
+            if question["id"] in errors
+        ]
+        return _page("questions.html", **context, errors=errors, problems=problems, selected=selected)
+
+
+@router.post("/a/{token}/answers")
+async def submit_answers(request: Request, token: str) -> Response:
+    runtime = get_runtime(request)
+    form = await forms.read_form(request, runtime.public_url)
+    if isinstance(form, forms.Refusal):
+        return _refused(form)
+    with runtime.transaction() as session:
+        loaded = _load(session, token)
+        if isinstance(loaded, Response):
+            return loaded
+        if not forms.has_valid_token(form, runtime.signing_key, loaded.id):
+            return _refused(forms.STALE)
+        if loaded.status != InvitationStatus.STARTED:
+            return _redirect(f"/a/{token}")
+        questions = loaded.application.job.questionnaire
+        answers, errors = parse_answers(questions, form)
         if errors:
-            return _page("questions.html", 400, **context, errors=errors, selected=answers)
-        scores = score(context["questions"], answers)
-        if invitations.mark_completed(session, loaded, answers, scores):
+            invitations.save_draft(session, loaded, _draft(questions, form))
+            return _redirect(f"/a/{token}/questions?check=1")
+        if invitations.mark_completed(session, loaded, answers, score(questions, answers)):
             deliver_results(session, runtime, loaded)
     return _redirect(f"/a/{token}")
 
@@ -213,7 +224,7 @@ def report_page(request: Request, candidate_id: str, signature: str) -> Response
         invitation = session.get(Invitation, candidate_id)
         if invitation is None or invitation.status != InvitationStatus.COMPLETED or invitation.completed_at is None:
             return _message(404, "Report not found", "There is no completed assessment for this link.")
-        context = _context(session, invitation)
+        context = _context(session, invitation, runtime.signing_key)
         candidate = invitation.application.candidate
         order = {d: i for i, d in enumerate(DIMENSIONS)}
         return _page(

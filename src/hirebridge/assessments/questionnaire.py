@@ -125,7 +125,7 @@ def parse_answers(questions: list[dict[str, Any]], form: dict[str, str]) -> tupl
         raw = form.get(question["id"], "")
         if not raw:
             errors[question["id"]] = "Please choose an answer."
-        elif not raw.isdigit() or int(raw) >= len(question["options"]):
+        elif not (raw.isascii() and raw.isdigit() and len(raw) <= 2) or int(raw) >= len(question["options"]):
             errors[question["id"]] = "That answer is not one of the options."
         else:
             answers[question["id"]] = int(raw)
