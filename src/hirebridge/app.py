@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hirebridge import __version__
+from hirebridge import __version__, openapi
 from hirebridge.errors import AppError
 from hirebridge.runtime import Runtime
 from hirebridge.web import (
@@ -68,6 +68,8 @@ def create_app(runtime: Runtime, *, background: Callable[[Runtime], Callable[[],
         version=__version__,
         description="Moves candidate data between hiring systems exactly once in effect.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.add_middleware(RequestContextMiddleware)
@@ -84,4 +86,5 @@ def create_app(runtime: Runtime, *, background: Callable[[Runtime], Callable[[],
 
     for router in _load_routers():
         app.include_router(router)  # type: ignore[arg-type]
+    openapi.install(app)
     return app

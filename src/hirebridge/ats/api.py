@@ -25,6 +25,7 @@ from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import in_transaction
 from hirebridge.ats.envelope import AtsModel, ok, read_body
 from hirebridge.ats.serializers import iso
+from hirebridge.openapi import ats
 from hirebridge.orgs.models import ApiKey
 
 router = APIRouter()
@@ -45,7 +46,12 @@ def scope(permission: str) -> str:
     return f"{match.group(1)}:{match.group(2).lower()}"
 
 
-@router.post("/apiKey.info", tags=["ats: api keys"], summary="The calling API key (apiKeysRead)")
+@router.post(
+    "/apiKey.info",
+    tags=["ats: api keys"],
+    summary="The calling API key (apiKeysRead)",
+    openapi_extra=ats(AtsModel, "ApiKey"),
+)
 async def api_key_info(
     request: Request, caller: Annotated[ApiCaller, Depends(require("apiKeysRead"))]
 ) -> dict[str, Any]:

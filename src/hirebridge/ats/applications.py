@@ -26,6 +26,7 @@ from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid
 from hirebridge.ats.serializers import application_json, load_related
 from hirebridge.core.models import Application, ApplicationStatus, Candidate, Job, JobStatus
 from hirebridge.db.types import utcnow
+from hirebridge.openapi import ats, error
 from hirebridge.runtime import Runtime
 from hirebridge.web import get_runtime
 
@@ -74,7 +75,16 @@ def application_body(session: Session, application: Application) -> dict[str, An
     return render(session, [application])[0]
 
 
-@router.post("/application.create", summary="Consider a candidate for a job (candidatesWrite)")
+@router.post(
+    "/application.create",
+    summary="Consider a candidate for a job (candidatesWrite)",
+    openapi_extra=ats(
+        ApplicationCreate,
+        "Application",
+        idempotent=True,
+        errors=[error("candidate_not_found", "Candidate not found."), error("job_not_open", "The job is closed.")],
+    ),
+)
 async def application_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, ApplicationCreate)
 
@@ -93,7 +103,13 @@ async def application_create(request: Request, caller: Write) -> Response:
     return await write(request, caller, "application.create", data, work)
 
 
-@router.post("/application.info", summary="An application by id (candidatesRead)")
+@router.post(
+    "/application.info",
+    summary="An application by id (candidatesRead)",
+    openapi_extra=ats(
+        ApplicationInfo, "Application", errors=[error("application_not_found", "Application not found.")]
+    ),
+)
 async def application_info(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, ApplicationInfo)
 
@@ -106,7 +122,11 @@ async def application_info(request: Request, caller: Read) -> dict[str, Any]:
     return await in_transaction(request, work)
 
 
-@router.post("/application.list", summary="Applications, paginated, with incremental sync (candidatesRead)")
+@router.post(
+    "/application.list",
+    summary="Applications, paginated, with incremental sync (candidatesRead)",
+    openapi_extra=ats(ApplicationList, "Application", many=True),
+)
 async def application_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, ApplicationList)
     job_id = str(params.jobId) if params.jobId is not None else None
@@ -146,7 +166,13 @@ def change_status(
     return application
 
 
-@router.post("/application.changeStatus", summary="Set Hired, Archived, Active or Lead (hirebridge extension)")
+@router.post(
+    "/application.changeStatus",
+    summary="Set Hired, Archived, Active or Lead (hirebridge extension)",
+    openapi_extra=ats(
+        ApplicationChangeStatus, "Application", errors=[error("application_not_found", "Application not found.")]
+    ),
+)
 async def application_change_status(request: Request, caller: Write) -> dict[str, Any]:
     data = await read_body(request, ApplicationChangeStatus)
     data.check()

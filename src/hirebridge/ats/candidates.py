@@ -31,6 +31,7 @@ from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, not_fou
 from hirebridge.ats.serializers import candidate_json, load_related
 from hirebridge.core.models import Candidate, ExternalId
 from hirebridge.hris.models import RemoteRecord
+from hirebridge.openapi import EXAMPLE_ID, ats
 from hirebridge.web import get_runtime
 
 router = APIRouter(tags=["ats: candidates"])
@@ -130,7 +131,11 @@ def find_by_external_id(session: Session, organization_id: str, external_id: str
     return get_owned(session, Candidate, organization_id, ids.pop(), "candidate", "externalMappingId")
 
 
-@router.post("/candidate.create", summary="Create a candidate (candidatesWrite)")
+@router.post(
+    "/candidate.create",
+    summary="Create a candidate (candidatesWrite)",
+    openapi_extra=ats(CandidateCreate, "Candidate", idempotent=True),
+)
 async def candidate_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, CandidateCreate)
     first, last = split_name(data.name)
@@ -153,7 +158,11 @@ async def candidate_create(request: Request, caller: Write) -> Response:
     return await write(request, caller, "candidate.create", data, work)
 
 
-@router.post("/candidate.info", summary="A candidate by id or externalMappingId (candidatesRead)")
+@router.post(
+    "/candidate.info",
+    summary="A candidate by id or externalMappingId (candidatesRead)",
+    openapi_extra=ats(CandidateInfo, "Candidate", errors=[not_found("candidate", EXAMPLE_ID, field="id")]),
+)
 async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, CandidateInfo)
     if data.id is None and data.externalMappingId is None:
@@ -170,7 +179,11 @@ async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
     return await in_transaction(request, work)
 
 
-@router.post("/candidate.list", summary="All candidates, paginated, with incremental sync (candidatesRead)")
+@router.post(
+    "/candidate.list",
+    summary="All candidates, paginated, with incremental sync (candidatesRead)",
+    openapi_extra=ats(ListParams, "Candidate", many=True),
+)
 async def candidate_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, ListParams)
     secret = get_runtime(request).signing_key
@@ -181,7 +194,11 @@ async def candidate_list(request: Request, caller: Read) -> dict[str, Any]:
     )
 
 
-@router.post("/candidate.search", summary="Candidates by email and/or name (candidatesRead)")
+@router.post(
+    "/candidate.search",
+    summary="Candidates by email and/or name (candidatesRead)",
+    openapi_extra=ats(CandidateSearch, "Candidate", many=True),
+)
 async def candidate_search(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, CandidateSearch)
     if data.email is None and data.name is None:

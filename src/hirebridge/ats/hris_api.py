@@ -31,6 +31,7 @@ from hirebridge.ats.envelope import (
     read_body,
 )
 from hirebridge.hris.models import PushState
+from hirebridge.openapi import ats, error
 from hirebridge.web import get_runtime
 
 router = APIRouter(tags=["ATS: HRIS"])
@@ -54,7 +55,18 @@ def _push_answer(verdict: pushes.Verdict) -> dict[str, Any]:
     )
 
 
-@router.post("/candidate.pushToHris")
+@router.post(
+    "/candidate.pushToHris",
+    openapi_extra=ats(
+        pushes.PushToHrisBody,
+        "HrisPush",
+        idempotent=True,
+        errors=[
+            error("application_not_found", "Application not found."),
+            error("candidate_hris_push_failed", "BambooHR did not accept the push: Invalid email address."),
+        ],
+    ),
+)
 async def candidate_push_to_hris(request: Request, caller: ApiCaller = Depends(require("candidatesWrite"))) -> Response:
     body = await read_body(request, pushes.PushToHrisBody)
     runtime = get_runtime(request)
@@ -73,7 +85,12 @@ async def candidate_push_to_hris(request: Request, caller: ApiCaller = Depends(r
     )
 
 
-@router.post("/hrisPush.retry")
+@router.post(
+    "/hrisPush.retry",
+    openapi_extra=ats(
+        pushes.PushRef, "HrisPush", idempotent=True, errors=[error("hris_push_not_retryable", "It succeeded.")]
+    ),
+)
 async def hris_push_retry(request: Request, caller: ApiCaller = Depends(require("candidatesWrite"))) -> Response:
     body = await read_body(request, pushes.PushRef)
     runtime = get_runtime(request)
@@ -92,7 +109,10 @@ async def hris_push_retry(request: Request, caller: ApiCaller = Depends(require(
     )
 
 
-@router.post("/hrisPush.info")
+@router.post(
+    "/hrisPush.info",
+    openapi_extra=ats(pushes.PushRef, "HrisPush", errors=[error("hris_push_not_found", "HRIS push not found.")]),
+)
 async def hris_push_info(request: Request, caller: ApiCaller = Depends(require("candidatesRead"))) -> Any:
     body = await read_body(request, pushes.PushRef)
     runtime = get_runtime(request)
@@ -131,7 +151,10 @@ def _after(runtime_key: str, caller: ApiCaller, body: PushListBody) -> tuple[dat
         raise invalid_input("cursor", "is not a value this API issued") from None
 
 
-@router.post("/hrisPush.list")
+@router.post(
+    "/hrisPush.list",
+    openapi_extra=ats(PushListBody, "HrisPush", many=True),
+)
 async def hris_push_list(request: Request, caller: ApiCaller = Depends(require("candidatesRead"))) -> Any:
     body = await read_body(request, PushListBody)
     runtime = get_runtime(request)
@@ -157,7 +180,12 @@ async def hris_push_list(request: Request, caller: ApiCaller = Depends(require("
     return await run_in_threadpool(work)
 
 
-@router.post("/hrisConnection.create")
+@router.post(
+    "/hrisConnection.create",
+    openapi_extra=ats(
+        connections.ConnectionCreate, "HrisConnection", errors=[error("hris_connection_already_exists", "Update it.")]
+    ),
+)
 async def hris_connection_create(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
     body = await read_body(request, connections.ConnectionCreate)
     runtime = get_runtime(request)
@@ -169,7 +197,12 @@ async def hris_connection_create(request: Request, caller: ApiCaller = Depends(r
     return await in_transaction(request, work)
 
 
-@router.post("/hrisConnection.info")
+@router.post(
+    "/hrisConnection.info",
+    openapi_extra=ats(
+        connections.ConnectionRef, "HrisConnection", errors=[error("hris_connection_not_found", "Not found.")]
+    ),
+)
 async def hris_connection_info(request: Request, caller: ApiCaller = Depends(require("organizationRead"))) -> Any:
     body = await read_body(request, connections.ConnectionRef)
 
@@ -184,7 +217,10 @@ class ConnectionListBody(AtsModel):
     system: str | None = Field(default=None, min_length=1, max_length=40)
 
 
-@router.post("/hrisConnection.list")
+@router.post(
+    "/hrisConnection.list",
+    openapi_extra=ats(ConnectionListBody, "HrisConnection", many=True),
+)
 async def hris_connection_list(request: Request, caller: ApiCaller = Depends(require("organizationRead"))) -> Any:
     body = await read_body(request, ConnectionListBody)
 
@@ -195,7 +231,12 @@ async def hris_connection_list(request: Request, caller: ApiCaller = Depends(req
     return await in_transaction(request, work)
 
 
-@router.post("/hrisConnection.update")
+@router.post(
+    "/hrisConnection.update",
+    openapi_extra=ats(
+        connections.ConnectionUpdate, "HrisConnection", errors=[error("hris_connection_not_found", "Not found.")]
+    ),
+)
 async def hris_connection_update(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
     body = await read_body(request, connections.ConnectionUpdate)
     runtime = get_runtime(request)
@@ -207,7 +248,12 @@ async def hris_connection_update(request: Request, caller: ApiCaller = Depends(r
     return await in_transaction(request, work)
 
 
-@router.post("/hrisConnection.delete")
+@router.post(
+    "/hrisConnection.delete",
+    openapi_extra=ats(
+        connections.ConnectionRef, "HrisConnectionDeleted", errors=[error("hris_connection_has_active_push", "Wait.")]
+    ),
+)
 async def hris_connection_delete(request: Request, caller: ApiCaller = Depends(require("organizationWrite"))) -> Any:
     body = await read_body(request, connections.ConnectionRef)
 

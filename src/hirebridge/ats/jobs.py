@@ -29,6 +29,7 @@ from hirebridge.ats.envelope import AtsModel, ListParams, invalid_state, ok, rea
 from hirebridge.ats.serializers import JOB_STATUS, JOB_STATUS_IN, job_json, load_related
 from hirebridge.core.models import Job, JobStatus
 from hirebridge.db.types import utcnow
+from hirebridge.openapi import ats, error
 from hirebridge.web import get_runtime
 
 router = APIRouter(tags=["ats: jobs"])
@@ -81,7 +82,11 @@ def job_body(session: Session, job: Job) -> dict[str, Any]:
     return render(session, [job])[0]
 
 
-@router.post("/job.create", summary="Create a job, as a draft (jobsWrite)")
+@router.post(
+    "/job.create",
+    summary="Create a job, as a draft (jobsWrite)",
+    openapi_extra=ats(JobCreate, "Job", idempotent=True),
+)
 async def job_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, JobCreate)
 
@@ -104,7 +109,11 @@ async def job_create(request: Request, caller: Write) -> Response:
     return await write(request, caller, "job.create", data, work)
 
 
-@router.post("/job.info", summary="A job by id (jobsRead)")
+@router.post(
+    "/job.info",
+    summary="A job by id (jobsRead)",
+    openapi_extra=ats(JobInfo, "Job", errors=[error("job_not_found", "Job not found.")]),
+)
 async def job_info(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, JobInfo)
     return await in_transaction(
@@ -115,7 +124,11 @@ async def job_info(request: Request, caller: Read) -> dict[str, Any]:
     )
 
 
-@router.post("/job.list", summary="Jobs, paginated, with incremental sync (jobsRead)")
+@router.post(
+    "/job.list",
+    summary="Jobs, paginated, with incremental sync (jobsRead)",
+    openapi_extra=ats(JobList, "Job", many=True),
+)
 async def job_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, JobList)
     statuses = sorted(set(params.status or ["Open", "Closed", "Archived"]))
@@ -157,7 +170,13 @@ def set_status(session: Session, organization_id: str, job_id: str, status: JobS
     return job
 
 
-@router.post("/job.setStatus", summary="Open, close, archive or re-draft a job (jobsWrite)")
+@router.post(
+    "/job.setStatus",
+    summary="Open, close, archive or re-draft a job (jobsWrite)",
+    openapi_extra=ats(
+        JobSetStatus, "Job", errors=[error("job_status_transition_not_allowed", "Open cannot be set to Draft.")]
+    ),
+)
 async def job_set_status(request: Request, caller: Write) -> dict[str, Any]:
     data = await read_body(request, JobSetStatus)
     return await in_transaction(

@@ -41,6 +41,7 @@ from hirebridge.ats.envelope import AtsModel, ListParams, invalid_state, ok, rea
 from hirebridge.ats.serializers import ACCEPTANCE_STATUS, offer_json
 from hirebridge.core.models import Application, Offer, OfferStatus
 from hirebridge.db.types import utcnow
+from hirebridge.openapi import ats, error
 from hirebridge.runtime import Runtime
 from hirebridge.web import get_runtime
 
@@ -126,7 +127,13 @@ def render(_session: Session, offers: list[Offer]) -> list[dict[str, Any]]:
     return [offer_json(o) for o in offers]
 
 
-@router.post("/offer.create", summary="Create an offer for an application (offersWrite; simplified shape)")
+@router.post(
+    "/offer.create",
+    summary="Create an offer for an application (offersWrite; simplified shape)",
+    openapi_extra=ats(
+        OfferCreate, "Offer", idempotent=True, errors=[error("offer_already_in_progress", "Cancel it first.")]
+    ),
+)
 async def offer_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, OfferCreate)
 
@@ -168,7 +175,11 @@ async def offer_create(request: Request, caller: Write) -> Response:
     return await write(request, caller, "offer.create", data, work)
 
 
-@router.post("/offer.info", summary="An offer by id (offersRead)")
+@router.post(
+    "/offer.info",
+    summary="An offer by id (offersRead)",
+    openapi_extra=ats(OfferInfo, "Offer", errors=[error("offer_not_found", "Offer not found.")]),
+)
 async def offer_info(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, OfferInfo)
     return await in_transaction(
@@ -179,7 +190,11 @@ async def offer_info(request: Request, caller: Read) -> dict[str, Any]:
     )
 
 
-@router.post("/offer.list", summary="Offers, paginated, with incremental sync (offersRead)")
+@router.post(
+    "/offer.list",
+    summary="Offers, paginated, with incremental sync (offersRead)",
+    openapi_extra=ats(OfferList, "Offer", many=True),
+)
 async def offer_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, OfferList)
     application_id = str(params.applicationId) if params.applicationId is not None else None
@@ -232,7 +247,11 @@ def set_status(runtime: Runtime, session: Session, organization_id: str, offer_i
     return offer
 
 
-@router.post("/offer.setStatus", summary="Move an offer to another offerStatus (hirebridge extension)")
+@router.post(
+    "/offer.setStatus",
+    summary="Move an offer to another offerStatus (hirebridge extension)",
+    openapi_extra=ats(OfferSetStatus, "Offer", errors=[error("offer_status_transition_not_allowed", "It is final.")]),
+)
 async def offer_set_status(request: Request, caller: Write) -> dict[str, Any]:
     data = await read_body(request, OfferSetStatus)
     runtime = get_runtime(request)

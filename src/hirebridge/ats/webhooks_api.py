@@ -22,6 +22,7 @@ from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.envelope import ok, read_body
 from hirebridge.ats.events import EMITTED_TYPES, SURFACE, WEBHOOK_TYPES
 from hirebridge.errors import AppError, NotFound
+from hirebridge.openapi import ats, error
 from hirebridge.web import get_runtime
 from hirebridge.webhooks.models import WebhookSubscription
 
@@ -96,7 +97,10 @@ def _get(session: Session, organization_id: str, webhook_id: UUID) -> WebhookSub
     return row
 
 
-@router.post("/webhook.create")
+@router.post(
+    "/webhook.create",
+    openapi_extra=ats(WebhookCreate, "Webhook", errors=[error("webhook_limit_reached", "At most 100 webhooks.")]),
+)
 async def webhook_create(request: Request, caller: ApiCaller = Depends(require("apiKeysWrite"))) -> Any:
     body = await read_body(request, WebhookCreate)
     runtime = get_runtime(request)
@@ -140,7 +144,10 @@ async def webhook_create(request: Request, caller: ApiCaller = Depends(require("
     return await run_in_threadpool(work)
 
 
-@router.post("/webhook.info")
+@router.post(
+    "/webhook.info",
+    openapi_extra=ats(WebhookRef, "Webhook", errors=[error("webhook_not_found", "Webhook not found.")]),
+)
 async def webhook_info(request: Request, caller: ApiCaller = Depends(require("apiKeysRead"))) -> Any:
     body = await read_body(request, WebhookRef)
     runtime = get_runtime(request)
@@ -152,7 +159,10 @@ async def webhook_info(request: Request, caller: ApiCaller = Depends(require("ap
     return await run_in_threadpool(work)
 
 
-@router.post("/webhook.list")
+@router.post(
+    "/webhook.list",
+    openapi_extra=ats(None, "Webhook", many=True),
+)
 async def webhook_list(request: Request, caller: ApiCaller = Depends(require("apiKeysRead"))) -> Any:
     runtime = get_runtime(request)
 
@@ -172,7 +182,10 @@ async def webhook_list(request: Request, caller: ApiCaller = Depends(require("ap
     return await run_in_threadpool(work)
 
 
-@router.post("/webhook.update")
+@router.post(
+    "/webhook.update",
+    openapi_extra=ats(WebhookUpdate, "Webhook", errors=[error("webhook_not_found", "Webhook not found.")]),
+)
 async def webhook_update(request: Request, caller: ApiCaller = Depends(require("apiKeysWrite"))) -> Any:
     body = await read_body(request, WebhookUpdate)
     runtime = get_runtime(request)
@@ -192,7 +205,10 @@ async def webhook_update(request: Request, caller: ApiCaller = Depends(require("
     return await run_in_threadpool(work)
 
 
-@router.post("/webhook.delete")
+@router.post(
+    "/webhook.delete",
+    openapi_extra=ats(WebhookRef, "WebhookDeleted", errors=[error("webhook_not_found", "Webhook not found.")]),
+)
 async def webhook_delete(request: Request, caller: ApiCaller = Depends(require("apiKeysWrite"))) -> Any:
     body = await read_body(request, WebhookRef)
     runtime = get_runtime(request)

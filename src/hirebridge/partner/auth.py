@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from hirebridge.db.types import utcnow
 from hirebridge.errors import AppError, FieldError, ValidationFailed
+from hirebridge.openapi import TOKEN_ERRORS, TokenRequest, token
 from hirebridge.orgs.models import PartnerClient
 from hirebridge.runtime import Runtime
 from hirebridge.security import digests_match
@@ -131,8 +132,16 @@ def issue_token(runtime: Runtime, client: PartnerClient) -> dict[str, str]:
     return {"access_token": token, "scope": SCOPE, "expires_in": str(ttl), "token_type": "bearer"}
 
 
-@router.post("/partner/oauth2/token", summary="Get an access token (OAuth2 client credentials)")
-@router.post("/partner/v1.0/partner/oauth2/token", summary="Get an access token (the path of Pulsifi's page heading)")
+@router.post(
+    "/partner/oauth2/token",
+    summary="Get an access token (OAuth2 client credentials)",
+    openapi_extra=token(TokenRequest, errors=TOKEN_ERRORS),
+)
+@router.post(
+    "/partner/v1.0/partner/oauth2/token",
+    summary="Get an access token (the path of Pulsifi's page heading)",
+    openapi_extra=token(TokenRequest, errors=TOKEN_ERRORS),
+)
 async def token(request: Request) -> dict[str, str]:
     runtime = get_runtime(request)
     body = await _token_request_body(request)

@@ -35,6 +35,7 @@ from hirebridge.core.intake import (
 from hirebridge.core.models import JobStatus
 from hirebridge.errors import BusinessRuleViolation, NotFound
 from hirebridge.http import parse_model, read_json_body
+from hirebridge.openapi import partner
 from hirebridge.orgs.models import Organization
 from hirebridge.partner.auth import Partner
 from hirebridge.partner.jobs import is_closed, job_is_closed, job_not_found
@@ -116,7 +117,11 @@ def invite(
     return create_invitation(session, intake.application, organization)
 
 
-@router.post("/partner/v1.0/workday/candidates", summary="Create a candidate invitation (seed 001)")
+@router.post(
+    "/partner/v1.0/workday/candidates",
+    summary="Create a candidate invitation (seed 001)",
+    openapi_extra=partner(CandidateIn, errors=[job_not_found("J-1001"), job_is_closed("J-1001")]),
+)
 async def post_candidate(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(CandidateIn, await read_json_body(request, runtime.settings.max_body_bytes))
@@ -156,11 +161,19 @@ def candidate_details(runtime: Runtime, organization_id: str, candidate_id: str)
         return body
 
 
-@router.get("/partner/v1.0/workday/candidates/{candidate_id}", summary="Get a candidate's status and results")
+@router.get(
+    "/partner/v1.0/workday/candidates/{candidate_id}",
+    summary="Get a candidate's status and results",
+    openapi_extra=partner(errors=[NotFound("No candidate with candidate_id 'x'.", code="CANDIDATE_NOT_FOUND")]),
+)
 def get_workday_candidate(request: Request, partner: Partner, candidate_id: str) -> dict[str, Any]:
     return candidate_details(get_runtime(request), partner.organization_id, candidate_id)
 
 
-@router.get("/partner/v1.0/standard/candidates/{candidate_id}", summary="Get a candidate (standard connector)")
+@router.get(
+    "/partner/v1.0/standard/candidates/{candidate_id}",
+    summary="Get a candidate (standard connector)",
+    openapi_extra=partner(errors=[NotFound("No candidate with candidate_id 'x'.", code="CANDIDATE_NOT_FOUND")]),
+)
 def get_standard_candidate(request: Request, partner: Partner, candidate_id: str) -> dict[str, Any]:
     return candidate_details(get_runtime(request), partner.organization_id, candidate_id)

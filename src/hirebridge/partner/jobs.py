@@ -27,6 +27,7 @@ from hirebridge.core.models import Job, JobStatus
 from hirebridge.db.types import utcnow
 from hirebridge.errors import BusinessRuleViolation, NotFound
 from hirebridge.http import parse_model, read_json_body
+from hirebridge.openapi import partner
 from hirebridge.partner.auth import Partner
 from hirebridge.partner.schemas import JobIn
 from hirebridge.partner.wire import JOB_STATUS_WIRE, utc
@@ -96,7 +97,11 @@ def _existing(session: Session, organization_id: str, ext_job_id: str) -> Job:
     return job
 
 
-@router.post("/partner/v1.0/workday/jobs", summary="Create or update (while draft) a job")
+@router.post(
+    "/partner/v1.0/workday/jobs",
+    summary="Create or update (while draft) a job",
+    openapi_extra=partner(JobIn, errors=[job_is_closed("J-1001")]),
+)
 async def post_job(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(JobIn, await read_json_body(request, MAX_JOB_BODY_BYTES))
@@ -104,13 +109,21 @@ async def post_job(request: Request, partner: Partner) -> dict[str, Any]:
     return job_body(job, data.external_job_id)
 
 
-@router.get("/partner/v1.0/workday/jobs/{ext_job_id}", summary="Get a job (extension)")
+@router.get(
+    "/partner/v1.0/workday/jobs/{ext_job_id}",
+    summary="Get a job (extension)",
+    openapi_extra=partner(errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]),
+)
 def get_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
         return job_body(_existing(session, partner.organization_id, ext_job_id), ext_job_id)
 
 
-@router.post("/partner/v1.0/workday/jobs/{ext_job_id}/publish", summary="Publish a draft job (extension)")
+@router.post(
+    "/partner/v1.0/workday/jobs/{ext_job_id}/publish",
+    summary="Publish a draft job (extension)",
+    openapi_extra=partner(errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]),
+)
 def publish_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
         job = _existing(session, partner.organization_id, ext_job_id)
@@ -123,7 +136,11 @@ def publish_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) 
         return job_body(job, ext_job_id)
 
 
-@router.post("/partner/v1.0/workday/jobs/{ext_job_id}/close", summary="Close a job (extension)")
+@router.post(
+    "/partner/v1.0/workday/jobs/{ext_job_id}/close",
+    summary="Close a job (extension)",
+    openapi_extra=partner(errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]),
+)
 def close_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
         job = _existing(session, partner.organization_id, ext_job_id)

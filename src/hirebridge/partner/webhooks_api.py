@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from hirebridge.errors import NotFound
 from hirebridge.http import parse_model, read_json_body
+from hirebridge.openapi import partner
 from hirebridge.partner import webhook_events
 from hirebridge.partner.auth import Partner
 from hirebridge.partner.wire import utc
@@ -106,7 +107,11 @@ def _apply(runtime: Runtime, row: WebhookSubscription, data: WebhookIn, *, secre
         row.secret_encrypted = runtime.cipher.encrypt_str(data.secret) if data.secret is not None else None
 
 
-@router.post("", summary="Create a webhook")
+@router.post(
+    "",
+    summary="Create a webhook",
+    openapi_extra=partner(WebhookIn),
+)
 async def create_webhook(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(WebhookIn, await read_json_body(request, MAX_BODY_BYTES))
@@ -120,7 +125,11 @@ async def create_webhook(request: Request, partner: Partner) -> dict[str, Any]:
         return webhook_body(row)
 
 
-@router.get("", summary="List webhooks")
+@router.get(
+    "",
+    summary="List webhooks",
+    openapi_extra=partner(),
+)
 def list_webhooks(
     request: Request,
     partner: Partner,
@@ -198,17 +207,37 @@ def _sample(event: str) -> dict[str, Any]:
     return sample
 
 
-router.add_api_route("/test", _send_test, methods=["POST"], summary="Send a test event")
-router.add_api_route("/test", _send_test, methods=["PUT"], summary="Send a test event (the docs' curl verb)")
+router.add_api_route(
+    "/test",
+    _send_test,
+    methods=["POST"],
+    summary="Send a test event",
+    openapi_extra=partner(TestEventIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+)
+router.add_api_route(
+    "/test",
+    _send_test,
+    methods=["PUT"],
+    summary="Send a test event (the docs' curl verb)",
+    openapi_extra=partner(TestEventIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+)
 
 
-@router.get("/{webhook_id}", summary="Get a webhook")
+@router.get(
+    "/{webhook_id}",
+    summary="Get a webhook",
+    openapi_extra=partner(errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+)
 def get_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
         return webhook_body(_get(session, partner.organization_id, webhook_id))
 
 
-@router.put("/{webhook_id}", summary="Update a webhook")
+@router.put(
+    "/{webhook_id}",
+    summary="Update a webhook",
+    openapi_extra=partner(WebhookIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+)
 async def update_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     runtime = get_runtime(request)
     raw = await read_json_body(request, MAX_BODY_BYTES)
@@ -220,7 +249,11 @@ async def update_webhook(request: Request, partner: Partner, webhook_id: str) ->
         return webhook_body(row)
 
 
-@router.delete("/{webhook_id}", summary="Delete a webhook")
+@router.delete(
+    "/{webhook_id}",
+    summary="Delete a webhook",
+    openapi_extra=partner(errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+)
 def delete_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
         row = _get(session, partner.organization_id, webhook_id)
@@ -229,7 +262,11 @@ def delete_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[
         return webhook_body(row)
 
 
-@router.put("/{webhook_id}/status", summary="Activate or deactivate a webhook")
+@router.put(
+    "/{webhook_id}/status",
+    summary="Activate or deactivate a webhook",
+    openapi_extra=partner(StatusIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+)
 async def set_status(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(StatusIn, await read_json_body(request, MAX_BODY_BYTES))
