@@ -10,12 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
+from hirebridge.connectors.errors import RejectedError
+from hirebridge.connectors.registry import make_connector
+from hirebridge.connectors.transport import make_http_client
 from hirebridge.delivery.handlers import GiveUp, JobContext
 from hirebridge.delivery.webhook import KIND, deliver
 from hirebridge.egress import GuardedTransport, blocked, is_public
-from hirebridge.hris.base import Rejected
-from hirebridge.hris.httpclient import make_http_client
-from hirebridge.hris.registry import make_connector
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
 from tests.hris.helpers import a_hire
@@ -104,9 +104,9 @@ def test_a_connector_aimed_at_a_private_address_is_rejected_not_retried(target: 
             settings={},
             http=http,
         )
-        with pytest.raises(Rejected) as caught:
+        with pytest.raises(RejectedError) as caught:
             connector.create(connector.build_payload(a_hire()))
-    assert type(caught.value) is Rejected
+    assert type(caught.value) is RejectedError
     assert "refused to connect to the HRIS" in caught.value.message
     assert counter.requests == 0
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from hirebridge.hris.base import Connector, Hire
-from hirebridge.hris.httpclient import make_http_client
-from hirebridge.hris.registry import make_connector
+from hirebridge.connectors.base import Connector, Hire
+from hirebridge.connectors.registry import make_connector
+from hirebridge.connectors.transport import make_http_client
 from tests.support.servers import serve
 
 

@@ -7,7 +7,7 @@ import decimal
 import uuid
 from typing import Any
 
-from hirebridge.hris.base import Hire
+from hirebridge.connectors.base import Hire
 
 
 def a_hire(**changes: Any) -> Hire:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hirebridge.hris.base import AuthFailed, OutcomeUnknown, Rejected, Retryable
+from hirebridge.connectors.errors import AuthError, OutcomeUnknownError, RejectedError, RetryableError
 from tests.hris.contract import Simulator, Vendor, running
 from tests.hris.helpers import a_hire
 
@@ -102,9 +102,9 @@ def test_update_changes_the_remote_record(sim: Simulator) -> None:
 
 def test_a_vendor_refusal_is_rejected_with_the_vendors_own_words(sim: Simulator) -> None:
     connector, http = sim.connector()
-    with http, pytest.raises(Rejected) as caught:
+    with http, pytest.raises(RejectedError) as caught:
         connector.create(connector.build_payload(sim.vendor.refused_hire()))
-    assert type(caught.value) is Rejected
+    assert type(caught.value) is RejectedError
     assert caught.value.http_status is not None
     assert 400 <= caught.value.http_status < 500
     assert sim.vendor.refusal_says in caught.value.message
@@ -115,25 +115,25 @@ def test_a_vendor_refusal_is_rejected_with_the_vendors_own_words(sim: Simulator)
 def test_bad_credentials_are_an_auth_failure_on_every_call(sim: Simulator) -> None:
     connector, http = sim.connector(credentials=sim.vendor.bad_credentials)
     with http:
-        with pytest.raises(AuthFailed):
+        with pytest.raises(AuthError):
             connector.create(connector.build_payload(a_hire()))
-        with pytest.raises(AuthFailed):
+        with pytest.raises(AuthError):
             connector.find_existing(a_hire())
     assert sim.records() == []
 
 
 def test_credentials_missing_a_field_fail_as_auth_without_a_call(sim: Simulator) -> None:
     connector, http = sim.connector(credentials={"unexpected": "x"})
-    with http, pytest.raises(AuthFailed, match="credentials need a valid"):
+    with http, pytest.raises(AuthError, match="credentials need a valid"):
         connector.create(connector.build_payload(a_hire()))
 
 
 def test_throttling_is_retryable_with_a_wait(sim: Simulator) -> None:
     sim.faults(throttle_rate=1, retry_after_seconds=7)
     connector, http = sim.connector()
-    with http, pytest.raises(Retryable) as caught:
+    with http, pytest.raises(RetryableError) as caught:
         connector.create(connector.build_payload(a_hire()))
-    assert type(caught.value) is Retryable
+    assert type(caught.value) is RetryableError
     assert caught.value.retry_after is not None
     assert 0 <= caught.value.retry_after <= 60
     assert sim.records() == []
@@ -144,11 +144,11 @@ def test_server_errors_are_retryable(sim: Simulator) -> None:
     connector, http = sim.connector()
     with http:
         for _ in range(3):
-            with pytest.raises(Retryable) as caught:
+            with pytest.raises(RetryableError) as caught:
                 connector.find_existing(a_hire())
-            assert type(caught.value) is Retryable  # a read never leaves an outcome unknown
+            assert type(caught.value) is RetryableError  # a read never leaves an outcome unknown
             assert (caught.value.http_status or 0) >= 500
-        with pytest.raises(Retryable):
+        with pytest.raises(RetryableError):
             connector.create(connector.build_payload(a_hire()))
     assert sim.records() == []
 
@@ -158,7 +158,7 @@ def test_a_create_whose_answer_is_lost_is_outcome_unknown_and_the_look_up_finds_
     sim.faults(drop_after_commit_rate=1)
     connector, http = sim.connector()
     with http:
-        with pytest.raises(OutcomeUnknown):
+        with pytest.raises(OutcomeUnknownError):
             connector.create(connector.build_payload(hire))
         sim.faults()
         found = connector.find_existing(hire)
@@ -170,7 +170,7 @@ def test_a_create_whose_answer_is_lost_is_outcome_unknown_and_the_look_up_finds_
 def test_a_create_that_times_out_is_outcome_unknown(sim: Simulator) -> None:
     sim.faults(timeout_rate=1, timeout_seconds=1)
     connector, http = sim.connector(timeout=0.3)
-    with http, pytest.raises(OutcomeUnknown):
+    with http, pytest.raises(OutcomeUnknownError):
         connector.create(connector.build_payload(a_hire()))
 
 
@@ -194,7 +194,7 @@ def test_bamboohr_refuses_a_second_employee_with_the_same_work_email_in_its_own_
         with http:
             connector.create(connector.build_payload(first))
             twin = a_hire(email=(first.email or "").upper())
-            with pytest.raises(Rejected) as caught:
+            with pytest.raises(RejectedError) as caught:
                 connector.create(connector.build_payload(twin))
         assert len(sim.records()) == 1
     assert caught.value.http_status == 409
@@ -206,7 +206,7 @@ def test_bamboohr_throttle_waits_exactly_as_long_as_retry_after_says() -> None:
     with running(_bamboohr()) as sim:
         sim.faults(throttle_rate=1, retry_after_seconds=7)
         connector, http = sim.connector()
-        with http, pytest.raises(Retryable) as caught:
+        with http, pytest.raises(RetryableError) as caught:
             connector.find_existing(a_hire())
     assert (caught.value.http_status, caught.value.retry_after) == (503, 7.0)
 
@@ -218,9 +218,9 @@ def test_bamboohr_employee_limit_is_final_and_the_typo_header_is_read() -> None:
             "/_sandbox/settings", json={"employee_limit": 0, "error_header_spelling": "typo"}
         ).raise_for_status()
         connector, http = sim.connector()
-        with http, pytest.raises(Rejected) as caught:
+        with http, pytest.raises(RejectedError) as caught:
             connector.create(connector.build_payload(a_hire()))
         assert sim.records() == []
-    assert type(caught.value) is Rejected
+    assert type(caught.value) is RejectedError
     assert caught.value.http_status == 429
     assert "employee limit (HTTP 429)" not in caught.value.message  # read from X-BambooHR-Error-Messsage

@@ -7,8 +7,8 @@ import decimal
 
 import pytest
 
-from hirebridge.hris.bamboohr.mapping import build_payload
-from hirebridge.hris.base import Rejected
+from hirebridge.connectors.bamboohr.mapping import build_payload
+from hirebridge.connectors.errors import RejectedError
 from tests.hris.helpers import a_hire
 
 
@@ -68,12 +68,12 @@ def test_overrides_move_drop_and_add_fields() -> None:
 
 @pytest.mark.parametrize("hire", [a_hire(last_name=""), a_hire(first_name="  ")])
 def test_a_missing_name_is_refused_before_any_call(hire: object) -> None:
-    with pytest.raises(Rejected, match="first and a last name"):
+    with pytest.raises(RejectedError, match="first and a last name"):
         build_payload(hire, {})  # type: ignore[arg-type]
 
 
 def test_mapping_a_name_away_is_refused_with_the_reason() -> None:
-    with pytest.raises(Rejected, match="lastName"):
+    with pytest.raises(RejectedError, match="lastName"):
         build_payload(a_hire(), {"last_name": None})
 
 
@@ -86,15 +86,15 @@ def test_mapping_a_name_away_is_refused_with_the_reason() -> None:
     ],
 )
 def test_a_bad_field_mapping_is_refused_with_the_field_named(mapping: dict[str, object], reason: str) -> None:
-    with pytest.raises(Rejected, match=reason):
+    with pytest.raises(RejectedError, match=reason):
         build_payload(a_hire(), mapping)
 
 
 def test_a_custom_field_that_is_not_a_scalar_is_refused() -> None:
-    with pytest.raises(Rejected, match="custom field 'langs'"):
+    with pytest.raises(RejectedError, match="custom field 'langs'"):
         build_payload(a_hire(custom_fields={"langs": ["en", "fr"]}), {"langs": "customLanguages"})
 
 
 def test_an_unknown_salary_period_is_refused() -> None:
-    with pytest.raises(Rejected, match="salary period 'Fortnight'"):
+    with pytest.raises(RejectedError, match="salary period 'Fortnight'"):
         build_payload(a_hire(salary_period="Fortnight"), {})

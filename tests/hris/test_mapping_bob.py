@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hirebridge.hris.base import Rejected
-from hirebridge.hris.bob.mapping import build_payload, nest, update_payload
+from hirebridge.connectors.bob.mapping import build_payload, nest, update_payload
+from hirebridge.connectors.errors import RejectedError
 from tests.hris.helpers import a_hire
 
 
@@ -54,20 +54,20 @@ def test_overrides_move_drop_and_add_fields_and_root_paths_are_bare() -> None:
     ],
 )
 def test_what_bob_requires_is_refused_before_any_call(hire: object, settings: dict[str, str], reason: str) -> None:
-    with pytest.raises(Rejected, match=reason):
+    with pytest.raises(RejectedError, match=reason):
         build_payload(hire, {}, settings)  # type: ignore[arg-type]
 
 
 def test_every_missing_requirement_is_named_at_once() -> None:
-    with pytest.raises(Rejected) as caught:
+    with pytest.raises(RejectedError) as caught:
         build_payload(a_hire(email=None, location=None, start_date=None), {}, {})
     assert all(part in caught.value.message for part in ("an email", "a site", "a start date"))
 
 
 def test_a_mapping_that_nests_a_field_inside_a_value_is_refused() -> None:
-    with pytest.raises(Rejected, match=r"inside 'work\.site'"):
+    with pytest.raises(RejectedError, match=r"inside 'work\.site'"):
         nest({"work.site": "London", "work.site.name": "x"})
-    with pytest.raises(Rejected, match="other mapped fields sit inside it"):
+    with pytest.raises(RejectedError, match="other mapped fields sit inside it"):
         nest({"work.site.name": "x", "work.site": "London"})
 
 

@@ -7,10 +7,17 @@ import time
 import httpx
 import pytest
 
-from hirebridge.hris.bamboohr.connector import raise_for_status as bamboohr_raise
-from hirebridge.hris.base import AuthFailed, ConnectorError, OutcomeUnknown, Rejected, Retryable
-from hirebridge.hris.bob.connector import raise_for_status as bob_raise
-from hirebridge.hris.errors import parse_reset_epoch, parse_retry_after
+from hirebridge.connectors.bamboohr.connector import raise_for_response as bamboohr_raise
+from hirebridge.connectors.bob.connector import raise_for_response as bob_raise
+from hirebridge.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    OutcomeUnknownError,
+    RejectedError,
+    RetryableError,
+    parse_reset_epoch,
+    parse_retry_after,
+)
 
 
 def _response(status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> httpx.Response:
@@ -36,22 +43,22 @@ def test_bamboohr_success_raises_nothing() -> None:
 
 def test_bamboohr_throttle_is_a_503_with_retry_after() -> None:
     error = _bamboohr(_response(503, {"Retry-After": "12"}))
-    assert type(error) is Retryable
+    assert type(error) is RetryableError
     assert (error.retry_after, error.http_status) == (12.0, 503)
 
 
 def test_bamboohr_429_on_create_is_the_employee_cap_not_a_rate_limit() -> None:
     error = _bamboohr(_response(429, {"X-BambooHR-Error-Message": "Employee limit reached for this plan"}))
-    assert type(error) is Rejected
+    assert type(error) is RejectedError
     assert error.message == "Employee limit reached for this plan"
-    assert type(_bamboohr(_response(429), operation="lookup")) is Retryable
+    assert type(_bamboohr(_response(429), operation="lookup")) is RetryableError
 
 
 @pytest.mark.parametrize("header", ["X-BambooHR-Error-Message", "X-BambooHR-Error-Messsage"])
 @pytest.mark.parametrize("status", [400, 406, 409])
 def test_bamboohr_refusals_carry_the_header_text_in_either_spelling(header: str, status: int) -> None:
     error = _bamboohr(_response(status, {header: "Invalid value for field 'department'"}))
-    assert type(error) is Rejected
+    assert type(error) is RejectedError
     assert (error.message, error.http_status) == ("Invalid value for field 'department'", status)
 
 
@@ -63,21 +70,21 @@ def test_bamboohr_refusal_without_a_header_says_what_happened() -> None:
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_bamboohr_credentials_and_permissions_are_auth_failures(status: int) -> None:
-    assert isinstance(_bamboohr(_response(status)), AuthFailed)
+    assert isinstance(_bamboohr(_response(status)), AuthError)
 
 
 def test_bamboohr_server_errors_are_retried_and_a_create_answered_500_may_have_been_written() -> None:
-    assert type(_bamboohr(_response(502))) is Retryable
-    assert type(_bamboohr(_response(500))) is OutcomeUnknown
-    assert type(_bamboohr(_response(504))) is OutcomeUnknown
-    assert type(_bamboohr(_response(500), operation="update")) is Retryable
-    assert type(_bamboohr(_response(500), operation="lookup")) is Retryable
+    assert type(_bamboohr(_response(502))) is RetryableError
+    assert type(_bamboohr(_response(500))) is OutcomeUnknownError
+    assert type(_bamboohr(_response(504))) is OutcomeUnknownError
+    assert type(_bamboohr(_response(500), operation="update")) is RetryableError
+    assert type(_bamboohr(_response(500), operation="lookup")) is RetryableError
 
 
 def test_bob_rate_limit_waits_until_the_reset_epoch() -> None:
     reset = int(time.time()) + 30
     error = _bob(_response(429, {"X-RateLimit-Reset": str(reset), "X-RateLimit-Remaining": "0"}))
-    assert type(error) is Retryable
+    assert type(error) is RetryableError
     assert error.retry_after is not None
     assert 25 <= error.retry_after <= 30
     assert _bob(_response(429, {"Retry-After": "3", "X-RateLimit-Reset": str(reset)})).retry_after == 3.0
@@ -86,7 +93,7 @@ def test_bob_rate_limit_waits_until_the_reset_epoch() -> None:
 def test_bob_400_carries_the_message_from_the_body() -> None:
     body = b'{"key": "site", "error": "Site \\"Atlantis\\" does not exist"}'
     error = _bob(_response(400, {"Content-Type": "application/json"}, body))
-    assert type(error) is Rejected
+    assert type(error) is RejectedError
     assert error.message == 'Site "Atlantis" does not exist'
     assert _bob(_response(400, body=b'{"message": "surname is required"}')).message == "surname is required"
     assert _bob(_response(400, body=b"plain words")).message == "plain words"
@@ -94,7 +101,7 @@ def test_bob_400_carries_the_message_from_the_body() -> None:
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_bob_credentials_and_permissions_are_auth_failures(status: int) -> None:
-    assert isinstance(_bob(_response(status)), AuthFailed)
+    assert isinstance(_bob(_response(status)), AuthError)
 
 
 def test_bob_304_is_an_update_that_changed_nothing() -> None:
@@ -102,9 +109,9 @@ def test_bob_304_is_an_update_that_changed_nothing() -> None:
 
 
 def test_bob_server_errors() -> None:
-    assert type(_bob(_response(503))) is Retryable
-    assert type(_bob(_response(500))) is OutcomeUnknown
-    assert type(_bob(_response(500), create=False)) is Retryable
+    assert type(_bob(_response(503))) is RetryableError
+    assert type(_bob(_response(500))) is OutcomeUnknownError
+    assert type(_bob(_response(500), create=False)) is RetryableError
 
 
 def test_retry_after_forms_and_bounds() -> None:

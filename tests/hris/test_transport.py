@@ -1,5 +1,5 @@
-"""Transport failures over real sockets: whether a write may have been applied decides Retryable vs OutcomeUnknown;
-and what the exchange record keeps (and never keeps)."""
+"""Transport failures over real sockets: whether a write may have been applied decides RetryableError vs
+OutcomeUnknownError; and what the exchange record keeps (and never keeps)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from hirebridge.hris.base import OutcomeUnknown, Retryable
-from hirebridge.hris.httpclient import MAX_LOGGED_BODY_CHARS, make_http_client
-from hirebridge.hris.registry import make_connector
+from hirebridge.connectors.errors import OutcomeUnknownError, RetryableError
+from hirebridge.connectors.registry import make_connector
+from hirebridge.connectors.transport import MAX_LOGGED_BODY_CHARS, make_http_client
 from tests.hris.helpers import a_hire
 from tests.hris.rawserver import closed_port_url, misbehaving
 from tests.support.servers import serve
@@ -35,16 +35,16 @@ def _bamboohr(base_url: str, *, timeout: float = 5.0, exchanges: list[dict[str, 
 
 def test_nothing_listening_is_retryable_because_nothing_was_sent() -> None:
     connector, http = _bamboohr(closed_port_url())
-    with http, pytest.raises(Retryable) as caught:
+    with http, pytest.raises(RetryableError) as caught:
         connector.create(connector.build_payload(a_hire()))
-    assert type(caught.value) is Retryable
+    assert type(caught.value) is RetryableError
     assert "could not connect" in caught.value.message
 
 
 def test_a_create_whose_answer_is_cut_off_has_an_unknown_outcome() -> None:
     with misbehaving("drop") as server:
         connector, http = _bamboohr(server.url)
-        with http, pytest.raises(OutcomeUnknown) as caught:
+        with http, pytest.raises(OutcomeUnknownError) as caught:
             connector.create(connector.build_payload(a_hire()))
     assert server.requests_read == 1
     assert "may have been applied" in caught.value.message
@@ -53,7 +53,7 @@ def test_a_create_whose_answer_is_cut_off_has_an_unknown_outcome() -> None:
 def test_a_create_that_times_out_after_sending_has_an_unknown_outcome() -> None:
     with misbehaving("hang") as server:
         connector, http = _bamboohr(server.url, timeout=0.3)
-        with http, pytest.raises(OutcomeUnknown):
+        with http, pytest.raises(OutcomeUnknownError):
             connector.create(connector.build_payload(a_hire()))
     assert server.requests_read == 1
 
@@ -61,9 +61,9 @@ def test_a_create_that_times_out_after_sending_has_an_unknown_outcome() -> None:
 def test_a_look_up_whose_answer_is_cut_off_is_simply_retried() -> None:
     with misbehaving("drop") as server:
         connector, http = _bamboohr(server.url)
-        with http, pytest.raises(Retryable) as caught:
+        with http, pytest.raises(RetryableError) as caught:
             connector.find_existing(a_hire())
-    assert type(caught.value) is Retryable
+    assert type(caught.value) is RetryableError
 
 
 def _refusing_app(received_auth: list[str]) -> FastAPI:
@@ -117,7 +117,7 @@ def test_every_exchange_is_recorded_without_credentials_and_bodies_are_clipped()
 def test_a_transport_failure_is_recorded_with_its_error() -> None:
     exchanges: list[dict[str, Any]] = []
     connector, http = _bamboohr(closed_port_url(), exchanges=exchanges)
-    with http, pytest.raises(Retryable):
+    with http, pytest.raises(RetryableError):
         connector.find_existing(a_hire())
     [exchange] = exchanges
     assert exchange["status"] is None

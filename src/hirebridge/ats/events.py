@@ -6,8 +6,10 @@ and shared by every subscription to the event (Ashby: the receiver's dedupe key)
 caller's transaction, so a retry resends the very same bytes. Schedule as Ashby documents: 10 attempts, delays of
 (2^n - 1) x 10 s, no retry on 401, 403, 404, 405, 410.
 
-Call sites: ``push_finished`` when a push reaches succeeded or failed, ``candidate_hired`` when an application
-becomes Hired, ``offer_updated`` when an offer's status changes; each in the transaction that made the change.
+Call sites: ``candidate_hired`` when an application becomes Hired, ``offer_updated`` when an offer's status changes,
+each in the transaction that made the change. ``push_finished`` subscribes to ``hris.events`` (the push domain
+announces a push reaching succeeded or failed, in the transaction that records it, and never imports this module);
+``delivery.handlers.HANDLER_MODULES`` lists this module so that every worker process subscribes.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hirebridge.ats.pushes import push_json
 from hirebridge.ats.serializers import application_json, offer_json
 from hirebridge.core.models import Application, Offer, OfferStatus
 from hirebridge.delivery.backoff import Backoff
 from hirebridge.delivery.models import DeliveryJob
 from hirebridge.delivery.webhook import enqueue_webhook
+from hirebridge.hris import events as hris_events
 from hirebridge.hris.models import HrisPush
 from hirebridge.runtime import Runtime
 from hirebridge.webhooks.models import WebhookSubscription
@@ -135,7 +139,6 @@ def push_finished(runtime: Runtime, session: Session, organization_id: str, push
 
     Takes the push's id: the push is loaded (from the session if it is there) only when someone subscribed.
     """
-    from hirebridge.ats.pushes import push_json
 
     def data() -> dict[str, Any] | None:
         push = session.get(HrisPush, push_id)
@@ -175,3 +178,6 @@ def offer_updated(runtime: Runtime, session: Session, offer: Offer) -> list[Deli
         action="offerUpdate",
         data=lambda: {"offer": offer_json(offer)},
     )
+
+
+hris_events.on_push_finished(push_finished)

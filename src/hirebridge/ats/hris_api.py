@@ -17,7 +17,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from hirebridge.ats import connections, idempotency, pushes
+from hirebridge.ats import idempotency, pushes
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import in_transaction
 from hirebridge.ats.envelope import (
@@ -30,6 +30,7 @@ from hirebridge.ats.envelope import (
     page,
     read_body,
 )
+from hirebridge.hris import connections
 from hirebridge.hris.models import PushState
 from hirebridge.openapi import ats, error
 from hirebridge.web import get_runtime

@@ -21,15 +21,15 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hirebridge.ats.connections import invalid, resolve_system
 from hirebridge.ats.serializers import iso
+from hirebridge.connectors.registry import display_name
 from hirebridge.core.models import Application, Offer, OfferStatus
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
 from hirebridge.errors import AppError, NotFound
+from hirebridge.hris.connections import invalid, resolve_system
 from hirebridge.hris.models import ACTIVE_PUSH_STATES, HrisConnection, HrisPush, PushState
 from hirebridge.hris.push import KIND as PUSH_JOB_KIND
 from hirebridge.hris.push import enqueue_push, wait_for_push
-from hirebridge.hris.registry import SYSTEMS
 from hirebridge.orgs.models import Organization
 from hirebridge.runtime import Runtime
 
@@ -129,7 +129,7 @@ def _connection(session: Session, organization_id: str, system: str, partner_id:
             .order_by(HrisConnection.created_at, HrisConnection.id)
         )
     )
-    name = SYSTEMS[system].display_name
+    name = display_name(system)
     if partner_id is not None:
         matching = [c for c in connections if c.integration_partner_id == partner_id]
         if not matching:
@@ -258,14 +258,13 @@ def get_push(session: Session, organization_id: str, push_id: str) -> HrisPush:
 def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) -> dict[str, Any]:
     connection = session.get(HrisConnection, push.connection_id)
     system = connection.system if connection is not None else ""
-    info = SYSTEMS.get(system)
     body: dict[str, Any] = {
         "id": push.id,
         "applicationId": push.application_id,
         "candidateId": push.candidate_id,
         "hrisConnectionId": push.connection_id,
         "system": system,
-        "systemName": info.display_name if info else system,
+        "systemName": display_name(system),
         "integrationPartnerId": connection.integration_partner_id if connection is not None else None,
         "state": PushState(push.state).value,
         "operation": push.operation,

@@ -1,15 +1,16 @@
-"""The connector error tree, and the one place where a failed HTTP exchange is sorted into it.
+"""The connector error tree, and the one place where a failed transport is sorted into it.
 
     ConnectorError(message, http_status)
-     ├── Retryable(retry_after)    the request was certainly not applied: throttled, could not connect, 502/503
-     │     └── OutcomeUnknown      the request may have been applied: it was sent and its answer was lost (read
-     │                             timeout, connection dropped mid-response), or a create answered 500/504
-     └── Rejected                  the HRIS refused the data; final; ``message`` is the HRIS's own text
-           └── AuthFailed          wrong credentials or missing permission; final until the connection is fixed
+     ├── RetryableError(retry_after)  certainly not applied: throttled, could not connect, 502/503; retry later
+     │     └── OutcomeUnknownError    may have been applied: sent and its answer lost (read timeout, connection dropped
+     │                                mid-response), or a create answered 500/504; look the record up before writing
+     ├── RejectedError                the HRIS refused the data (or we refused to send it); final; ``message`` is the
+     │                                HRIS's own text, shown to the user
+     └── AuthError                    wrong or expired credentials, or a missing permission; final until fixed
 
-Transport failures are classified here (``from_transport_error``); each vendor classifies its own statuses with the
-helpers below, because the same status means different things per vendor (BambooHR's 429 is an employee cap, Bob's
-is a rate limit).
+Transport failures are sorted here (``from_transport_error``, applied by ``transport.send``). Each vendor sorts its
+own statuses in one ``raise_for_response`` in its ``connector.py``, with the helpers below (``server_error``,
+``parse_retry_after``, ``body_message``), because a status means different things per vendor.
 """
 
 from __future__ import annotations
@@ -34,22 +35,22 @@ class ConnectorError(Exception):
         self.http_status = http_status
 
 
-class Retryable(ConnectorError):
+class RetryableError(ConnectorError):
     def __init__(self, message: str, *, http_status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, http_status=http_status)
         self.retry_after = retry_after
 
 
-class OutcomeUnknown(Retryable):
+class OutcomeUnknownError(RetryableError):
     """The request may have been applied: look the record up before writing again."""
 
 
-class Rejected(ConnectorError):
+class RejectedError(ConnectorError):
     """The HRIS refused the data (or we refused to send it); retrying the same data will not help."""
 
 
-class AuthFailed(Rejected):
-    """The credentials are wrong or lack a permission."""
+class AuthError(ConnectorError):
+    """The credentials are wrong, expired or lack a permission; retrying will not help until they are fixed."""
 
 
 class ResponseTooLarge(httpx.TransportError):
@@ -63,31 +64,31 @@ def from_transport_error(exc: httpx.TransportError, *, write: bool) -> Connector
     After the request was sent, a lost answer leaves the outcome unknown for a write; a read is simply retried.
     """
     if isinstance(exc, ResponseTooLarge):
-        return Rejected(str(exc))
+        return RejectedError(str(exc))
     refused = blocked(exc)
     if refused is not None:  # a configuration problem that no retry fixes; nothing was sent
-        return Rejected(f"hirebridge refused to connect to the HRIS: {refused}")
+        return RejectedError(f"hirebridge refused to connect to the HRIS: {refused}")
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol):
-        return Retryable(f"could not connect to the HRIS: {_describe(exc)}")
+        return RetryableError(f"could not connect to the HRIS: {_describe(exc)}")
     if isinstance(exc, httpx.TimeoutException):
         what = f"no answer from the HRIS in time ({_describe(exc)})"
     else:
         what = f"the connection to the HRIS failed mid-exchange ({_describe(exc)})"
     if write:
-        return OutcomeUnknown(f"{what}; the write may have been applied")
-    return Retryable(what)
+        return OutcomeUnknownError(f"{what}; the write may have been applied")
+    return RetryableError(what)
 
 
-def server_error(response: httpx.Response, *, write: bool, retry_after: float | None = None) -> Retryable:
+def server_error(response: httpx.Response, *, write: bool, retry_after: float | None = None) -> RetryableError:
     """A 5xx. A create answered 500 or 504 may have been written before the server failed, so its outcome is
     unknown; a gateway that never reached the application (502, 503) applied nothing."""
     status = response.status_code
     message = f"the HRIS had a server error (HTTP {status})"
     if write and status in (500, 504):
-        return OutcomeUnknown(
+        return OutcomeUnknownError(
             f"{message}; the write may have been applied", http_status=status, retry_after=retry_after
         )
-    return Retryable(message, http_status=status, retry_after=retry_after)
+    return RetryableError(message, http_status=status, retry_after=retry_after)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from hirebridge.connectors.errors import RejectedError, ResponseTooLarge, from_transport_error
 from hirebridge.egress import GuardedTransport
-from hirebridge.hris.errors import Rejected, ResponseTooLarge, from_transport_error
 
 MAX_LOGGED_BODY_CHARS = 2048
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -173,4 +173,4 @@ def send(
     except httpx.TransportError as exc:
         raise from_transport_error(exc, write=write) from exc
     except httpx.InvalidURL as exc:
-        raise Rejected(f"the connection's base URL is not valid: {exc}") from exc
+        raise RejectedError(f"the connection's base URL is not valid: {exc}") from exc

@@ -34,10 +34,11 @@ from hirebridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# Modules that register job kinds when imported. Features add theirs here.
+# Modules that register job kinds, or subscribe to what jobs announce, when imported. Features add theirs here.
 HANDLER_MODULES: tuple[str, ...] = (
     "hirebridge.delivery.webhook",
     "hirebridge.hris.push",
+    "hirebridge.ats.events",  # the pushToHRIS webhook, subscribed to hris.events.push_finished
 )
 
 

@@ -1,1 +1,1 @@
-"""HRIS connections, pushes, remote-record mappings, and one connector per vendor."""
+"""The push domain: HRIS connections, pushes, remote records, and the job that pushes a hire; imports no API."""

@@ -95,7 +95,7 @@ def create(
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
 ) -> None:
     """Create a connection; print it as JSON (credential field names only)."""
-    from hirebridge.ats.connections import ConnectionCreate, connection_json, create_connection
+    from hirebridge.hris.connections import ConnectionCreate, connection_json, create_connection
     from hirebridge.http import validation_failed
 
     raw: dict[str, Any] = {
@@ -132,7 +132,7 @@ def list_(
     system: Annotated[str | None, typer.Option(help="Only this system.")] = None,
 ) -> None:
     """List an organization's connections as JSON."""
-    from hirebridge.ats.connections import connection_json, list_connections
+    from hirebridge.hris.connections import connection_json, list_connections
 
     runtime = _runtime()
     try:
@@ -151,7 +151,7 @@ def enable(
     off: Annotated[bool, typer.Option("--off", help="Disable instead.")] = False,
 ) -> None:
     """Enable (or with --off disable) a connection."""
-    from hirebridge.ats.connections import ConnectionUpdate, connection_json, update_connection
+    from hirebridge.hris.connections import ConnectionUpdate, connection_json, update_connection
 
     try:
         data = ConnectionUpdate.model_validate({"hrisConnectionId": connection_id, "isEnabled": not off})

@@ -1,4 +1,5 @@
-"""HRIS connections of an organization: create, read, update, delete. Shared by the ATS API and the CLI.
+"""HRIS connections of an organization: create, read, update, delete, and their JSON. Shared by the ATS API and
+the CLI.
 
 Credentials are validated against the system's credentials model, stored encrypted, and never answered: the
 connection shows only which credential fields it holds.
@@ -14,10 +15,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretBytes, Se
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hirebridge.ats.serializers import iso
+from hirebridge.connectors.base import Connector
+from hirebridge.connectors.registry import CONNECTORS, display_name, is_known, known_systems, supported_systems
+from hirebridge.db.types import iso
 from hirebridge.errors import AppError, FieldError, NotFound, ValidationFailed
 from hirebridge.hris.models import ACTIVE_PUSH_STATES, HrisConnection, HrisPush
-from hirebridge.hris.registry import SYSTEMS, SystemInfo
 from hirebridge.http import field_path, reason_for
 from hirebridge.security import Cipher
 
@@ -34,23 +36,19 @@ def invalid(field: str, reason: str) -> ValidationFailed:
 def not_supported(system: str) -> AppError:
     return AppError(
         "hris_system_not_supported",
-        f"{SYSTEMS[system].display_name} ('{system}') is a known HRIS but hirebridge does not support it yet; "
+        f"{display_name(system)} ('{system}') is a known HRIS but hirebridge does not support it yet; "
         f"supported: {', '.join(supported_systems())}.",
     )
 
 
-def supported_systems() -> list[str]:
-    return sorted(name for name, info in SYSTEMS.items() if info.implemented)
-
-
-def resolve_system(value: str, field: str) -> SystemInfo:
-    """The system named by an ``externalSystem``-style value: unknown values list the valid ones."""
-    info = SYSTEMS.get(value)
-    if info is None:
-        raise invalid(field, f"must be one of: {', '.join(sorted(SYSTEMS))} (got an unknown value)")
-    if not info.implemented:
+def resolve_system(value: str, field: str) -> type[Connector]:
+    """The connector of an ``externalSystem``-style value: unknown values list the valid ones."""
+    if not is_known(value):
+        raise invalid(field, f"must be one of: {', '.join(known_systems())} (got an unknown value)")
+    connector = CONNECTORS.get(value)
+    if connector is None:
         raise not_supported(value)
-    return info
+    return connector
 
 
 class ConnectionFields(BaseModel):
@@ -129,7 +127,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _validated_credentials(info: SystemInfo, credentials: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _validated_credentials(info: type[Connector], credentials: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     _check_json("credentials", credentials)
     try:
         model = info.credentials_model.model_validate(credentials)
@@ -218,7 +216,7 @@ def list_connections(session: Session, organization_id: str, system: str | None 
 
 def update_connection(session: Session, cipher: Cipher, organization_id: str, data: ConnectionUpdate) -> HrisConnection:
     connection = get_connection(session, organization_id, str(data.hrisConnectionId))
-    info = SYSTEMS.get(connection.system)
+    info = CONNECTORS.get(connection.system)
     given = data.model_fields_set
     if "integrationPartnerId" in given:
         partner_id = str(data.integrationPartnerId) if data.integrationPartnerId else None
@@ -231,7 +229,7 @@ def update_connection(session: Session, cipher: Cipher, organization_id: str, da
     if data.baseUrl is not None:
         connection.base_url = _check_url(data.baseUrl)
     if data.credentials is not None:
-        if info is None or not info.implemented:
+        if info is None:
             raise not_supported(connection.system)
         credentials, names = _validated_credentials(info, data.credentials)
         connection.credentials_encrypted = cipher.encrypt_json(credentials)
@@ -269,11 +267,10 @@ def delete_connection(session: Session, organization_id: str, connection_id: str
 
 
 def connection_json(connection: HrisConnection) -> dict[str, Any]:
-    info = SYSTEMS.get(connection.system)
     return {
         "id": connection.id,
         "system": connection.system,
-        "systemName": info.display_name if info else connection.system,
+        "systemName": display_name(connection.system),
         "name": connection.name,
         "baseUrl": connection.base_url,
         "credentialFields": list(connection.credential_fields or []),

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hirebridge.connectors.base import Hire
 from hirebridge.core.models import Application, Candidate, Job, Offer
-from hirebridge.hris.base import Hire
 
 
 class HireDataMissing(LookupError):

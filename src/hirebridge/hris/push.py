@@ -28,6 +28,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from hirebridge.connectors.base import Connector, Hire, RemoteRef
+from hirebridge.connectors.errors import AuthError, ConnectorError, OutcomeUnknownError, RejectedError, RetryableError
+from hirebridge.connectors.registry import UnsupportedSystem, make_connector
+from hirebridge.connectors.transport import make_http_client
 from hirebridge.core.models import Candidate
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import Backoff
@@ -35,20 +39,9 @@ from hirebridge.delivery.engine import enqueue, wake_workers
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
 from hirebridge.delivery.models import DeliveryJob
 from hirebridge.delivery.ratelimit import acquire
-from hirebridge.hris.base import (
-    AuthFailed,
-    Connector,
-    ConnectorError,
-    Hire,
-    OutcomeUnknown,
-    Rejected,
-    RemoteRef,
-    Retryable,
-)
+from hirebridge.hris import events
 from hirebridge.hris.hire import HireDataMissing, build_hire
-from hirebridge.hris.httpclient import make_http_client
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord, upsert_remote_record
-from hirebridge.hris.registry import UnsupportedSystem, make_connector
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
@@ -151,13 +144,13 @@ def run_push(ctx: JobContext) -> Outcome:
             return GiveUp(str(exc))
         try:
             return _push(ctx, plan, connector)
-        except OutcomeUnknown as exc:
+        except OutcomeUnknownError as exc:
             return _retry(ctx, plan, _message(exc), exc.retry_after, exc.http_status, label="unknown")
-        except Retryable as exc:
+        except RetryableError as exc:
             return _retry(ctx, plan, _message(exc), exc.retry_after, exc.http_status)
-        except AuthFailed as exc:
+        except AuthError as exc:
             return GiveUp(_message(exc), http_status=exc.http_status, label="auth")
-        except Rejected as exc:
+        except RejectedError as exc:
             return GiveUp(_message(exc), http_status=exc.http_status)
 
 
@@ -230,7 +223,7 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
         return blocked
     try:
         created = connector.create(payload)
-    except OutcomeUnknown:
+    except OutcomeUnknownError:
         with ctx.fenced() as session:
             push = _push_row(session, plan.push_id)
             push.outcome_unknown_at = utcnow()  # the lag counts from the moment we lost sight of the write
@@ -356,9 +349,7 @@ def on_give_up(ctx: JobContext, session: Session, message: str) -> None:
 
 
 def _announce(ctx: JobContext, session: Session, push_id: str) -> None:
-    """Ashby's ``pushToHRIS`` webhook, queued in the same fenced transaction that records the outcome."""
-    from hirebridge.ats import events  # the ATS layer sits above hris; imported late to keep the layers acyclic
-
+    """Tell the subscribers (the ATS API's ``pushToHRIS`` webhook), in the fenced transaction of the outcome."""
     events.push_finished(ctx.runtime, session, ctx.organization_id, push_id)
 
 

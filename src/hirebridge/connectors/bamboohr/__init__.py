@@ -1,5 +1,6 @@
 """BambooHR: employees created over its REST API (classic ``/api/gateway.php/{companyDomain}/v1`` form)."""
 
-from hirebridge.hris.bamboohr.connector import BambooHRConnector, BambooHRCredentials
+from hirebridge.connectors.bamboohr.auth import BambooHRCredentials
+from hirebridge.connectors.bamboohr.connector import BambooHRConnector
 
 __all__ = ["BambooHRConnector", "BambooHRCredentials"]

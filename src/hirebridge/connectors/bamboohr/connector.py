@@ -20,35 +20,35 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel
 
-from hirebridge.hris.bamboohr.mapping import DEFAULT_TARGETS, build_payload
-from hirebridge.hris.base import (
-    AuthFailed,
-    Hire,
-    OutcomeUnknown,
-    Rejected,
-    RemoteRef,
-    Retryable,
-    parse_credentials,
+from hirebridge.connectors.bamboohr.auth import BambooHRCredentials, basic_auth
+from hirebridge.connectors.bamboohr.mapping import DEFAULT_TARGETS, build_payload
+from hirebridge.connectors.base import Hire, RemoteRef, parse_credentials
+from hirebridge.connectors.errors import (
+    AuthError,
+    OutcomeUnknownError,
+    RejectedError,
+    RetryableError,
+    body_message,
+    clip,
+    parse_retry_after,
+    server_error,
 )
-from hirebridge.hris.errors import body_message, clip, parse_retry_after, server_error
-from hirebridge.hris.httpclient import send
+from hirebridge.connectors.transport import send
 
 _EMPLOYEE_ID = re.compile(r"^[0-9]{1,20}$")
 _ID_AT_END = re.compile(r"/([0-9]{1,20})/?$")
 _ERROR_HEADERS = ("X-BambooHR-Error-Message", "X-BambooHR-Error-Messsage")
 
 
-class BambooHRCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    company_domain: str = Field(alias="companyDomain", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
-    api_key: SecretStr = Field(alias="apiKey", min_length=1, max_length=500)
-
-
 class BambooHRConnector:
     system: ClassVar[str] = "bamboohr"
+    display_name: ClassVar[str] = "BambooHR"
+    credentials_model: ClassVar[type[BaseModel]] = BambooHRCredentials
+    default_base_url: ClassVar[str] = "https://api.bamboohr.com"
+    rate_limit_default: ClassVar[float] = 2.0  # BambooHR publishes no numbers, only "be ready for 503"
+    requires_accepted_offer_default: ClassVar[bool] = True
     read_lag_seconds: ClassVar[float] = 0.0  # a created employee shows in reports at once
 
     def __init__(
@@ -97,7 +97,7 @@ class BambooHRConnector:
         location = response.headers.get("Location", "")
         found = _ID_AT_END.search(urlsplit(location).path) if location else None
         if found is None:
-            raise OutcomeUnknown(
+            raise OutcomeUnknownError(
                 "BambooHR accepted the employee but gave no id in its Location header; it will be looked up",
                 http_status=response.status_code,
             )
@@ -105,7 +105,7 @@ class BambooHRConnector:
 
     def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
         if not _EMPLOYEE_ID.match(remote_id):
-            raise Rejected(f"{remote_id!r} is not a BambooHR employee id")
+            raise RejectedError(f"{remote_id!r} is not a BambooHR employee id")
         return self._call("POST", f"/employees/{remote_id}/", json_body=payload, operation="update").status_code
 
     # -- HTTP --------------------------------------------------------------------------------------------------------
@@ -118,49 +118,53 @@ class BambooHRConnector:
 
     def _call(self, method: str, path: str, *, json_body: Any, operation: str) -> httpx.Response:
         if self._credentials is None:
-            raise AuthFailed(self._credentials_problem or "BambooHR credentials are missing")
+            raise AuthError(self._credentials_problem or "BambooHR credentials are missing")
         domain = quote(self._credentials.company_domain, safe="")
         url = f"{self._base_url}/api/gateway.php/{domain}/v1{path}"
-        auth = httpx.BasicAuth(self._credentials.api_key.get_secret_value(), "x")
+        auth = basic_auth(self._credentials)
         response = send(self._http, method, url, write=operation != "lookup", auth=auth, json_body=json_body)
-        raise_for_status(response, operation=operation)
+        raise_for_response(response, operation=operation)
         return response
 
 
-def raise_for_status(response: httpx.Response, *, operation: str) -> None:
+def raise_for_response(response: httpx.Response, *, operation: str) -> None:
     """Sort a BambooHR answer into the error tree; ``operation`` is "create", "update" or "lookup"."""
     status = response.status_code
     if 200 <= status < 300:
         return
     said = vendor_message(response)
     if status == 401:
-        raise AuthFailed(said or "BambooHR did not accept the API key (HTTP 401)", http_status=status)
+        raise AuthError(said or "BambooHR did not accept the API key (HTTP 401)", http_status=status)
     if status == 403:
-        raise AuthFailed(
+        raise AuthError(
             said or "the API key's BambooHR user lacks a permission this call needs (HTTP 403)", http_status=status
         )
     if status == 503:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        raise Retryable(
+        raise RetryableError(
             said or "BambooHR is throttling requests (HTTP 503)", http_status=status, retry_after=retry_after
         )
     if status >= 500:
         raise server_error(response, write=operation == "create")
     if status == 429:
         if operation == "create":
-            raise Rejected(said or "the BambooHR account has reached its employee limit (HTTP 429)", http_status=status)
-        raise Retryable(said or "BambooHR refused the call for now (HTTP 429)", http_status=status)
+            raise RejectedError(
+                said or "the BambooHR account has reached its employee limit (HTTP 429)", http_status=status
+            )
+        raise RetryableError(said or "BambooHR refused the call for now (HTTP 429)", http_status=status)
     if status == 409:
-        raise Rejected(
+        raise RejectedError(
             said or "BambooHR refused a duplicate: another employee already has this email (HTTP 409)",
             http_status=status,
         )
     if status == 404:
         what = "the employee does not exist in BambooHR" if operation == "update" else "BambooHR has no such resource"
-        raise Rejected(said or f"{what}; check the base URL and company domain (HTTP 404)", http_status=status)
+        raise RejectedError(said or f"{what}; check the base URL and company domain (HTTP 404)", http_status=status)
     if 300 <= status < 400:
-        raise Rejected(f"BambooHR answered with a redirect (HTTP {status}); check the base URL", http_status=status)
-    raise Rejected(said or f"BambooHR refused the data (HTTP {status})", http_status=status)
+        raise RejectedError(
+            f"BambooHR answered with a redirect (HTTP {status}); check the base URL", http_status=status
+        )
+    raise RejectedError(said or f"BambooHR refused the data (HTTP {status})", http_status=status)
 
 
 def vendor_message(response: httpx.Response) -> str | None:
@@ -177,8 +181,8 @@ def _report_employees(response: httpx.Response) -> list[dict[str, Any]]:
     try:
         data = response.json()
     except ValueError:
-        raise Retryable("BambooHR answered the employee report with something other than JSON") from None
+        raise RetryableError("BambooHR answered the employee report with something other than JSON") from None
     employees = data.get("employees") if isinstance(data, dict) else None
     if not isinstance(employees, list):
-        raise Retryable("BambooHR's employee report has no employees list")
+        raise RetryableError("BambooHR's employee report has no employees list")
     return [employee for employee in employees if isinstance(employee, dict)]

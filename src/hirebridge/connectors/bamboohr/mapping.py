@@ -11,7 +11,9 @@ import decimal
 from collections.abc import Mapping
 from typing import Any
 
-from hirebridge.hris.base import Hire, Rejected, map_fields
+from hirebridge.connectors.base import Hire
+from hirebridge.connectors.errors import RejectedError
+from hirebridge.connectors.fieldmap import map_fields
 
 DEFAULT_TARGETS: dict[str, str | None] = {
     "first_name": "firstName",
@@ -46,7 +48,7 @@ def build_payload(hire: Hire, field_mapping: Mapping[str, Any]) -> dict[str, Any
     payload = map_fields(hire, values, DEFAULT_TARGETS, field_mapping)
     missing = [name for name in ("firstName", "lastName") if not payload.get(name)]
     if missing:
-        raise Rejected(
+        raise RejectedError(
             f"BambooHR requires a first and a last name; missing: {', '.join(missing)} "
             "(the candidate's name is empty, or field_mapping sends it to another field)"
         )
@@ -56,7 +58,7 @@ def build_payload(hire: Hire, field_mapping: Mapping[str, Any]) -> dict[str, Any
 def _values(hire: Hire) -> dict[str, Any]:
     per = PAY_PER.get((hire.salary_period or "Year").strip().lower())
     if hire.salary_value is not None and per is None:
-        raise Rejected(f"salary period {hire.salary_period!r} is not one of Year, Month, Week, Day, Hour")
+        raise RejectedError(f"salary period {hire.salary_period!r} is not one of Year, Month, Week, Day, Hour")
     return {
         "first_name": _text(hire.first_name),
         "last_name": _text(hire.last_name),
@@ -77,7 +79,7 @@ def _pay_rate(value: decimal.Decimal | None, currency: str | None) -> str | None
     if value is None:
         return None
     if value < 0:
-        raise Rejected("the offer's salary is negative")
+        raise RejectedError("the offer's salary is negative")
     amount = f"{value.quantize(decimal.Decimal('0.01')):f}"
     code = (currency or "").strip().upper()
     return f"{amount} {code}" if code else amount

@@ -1,5 +1,6 @@
 """HiBob (Bob): employees created over its People API with a service user."""
 
-from hirebridge.hris.bob.connector import BobConnector, BobCredentials
+from hirebridge.connectors.bob.auth import BobCredentials
+from hirebridge.connectors.bob.connector import BobConnector
 
 __all__ = ["BobConnector", "BobCredentials"]

@@ -20,33 +20,33 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel
 
-from hirebridge.hris.base import (
-    AuthFailed,
-    Hire,
-    OutcomeUnknown,
-    Rejected,
-    RemoteRef,
-    Retryable,
-    parse_credentials,
+from hirebridge.connectors.base import Hire, RemoteRef, parse_credentials
+from hirebridge.connectors.bob.auth import BobCredentials, basic_auth
+from hirebridge.connectors.bob.mapping import DEFAULT_TARGETS, build_payload, update_payload
+from hirebridge.connectors.errors import (
+    AuthError,
+    OutcomeUnknownError,
+    RejectedError,
+    RetryableError,
+    body_message,
+    parse_reset_epoch,
+    parse_retry_after,
+    server_error,
 )
-from hirebridge.hris.bob.mapping import DEFAULT_TARGETS, build_payload, update_payload
-from hirebridge.hris.errors import body_message, parse_reset_epoch, parse_retry_after, server_error
-from hirebridge.hris.httpclient import send
+from hirebridge.connectors.transport import send
 
 _EMPLOYEE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class BobCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    service_user_id: str = Field(alias="serviceUserId", pattern=r"^[^:\s]{1,200}$")
-    token: SecretStr = Field(min_length=1, max_length=500)
-
-
 class BobConnector:
     system: ClassVar[str] = "bob"
+    display_name: ClassVar[str] = "HiBob (Bob)"
+    credentials_model: ClassVar[type[BaseModel]] = BobCredentials
+    default_base_url: ClassVar[str] = "https://api.hibob.com"
+    rate_limit_default: ClassVar[float] = 0.8  # people search allows 50 a minute
+    requires_accepted_offer_default: ClassVar[bool] = True
     read_lag_seconds: ClassVar[float] = 25.0  # Bob documents up to 20 s; 5 s of margin
 
     def __init__(
@@ -106,7 +106,7 @@ class BobConnector:
             data = None
         remote_id = data.get("id") if isinstance(data, dict) else None
         if remote_id is None or str(remote_id) == "":
-            raise OutcomeUnknown(
+            raise OutcomeUnknownError(
                 "Bob accepted the employee but its answer had no id; it will be looked up",
                 http_status=response.status_code,
             )
@@ -114,7 +114,7 @@ class BobConnector:
 
     def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
         if not _EMPLOYEE_ID.match(remote_id):
-            raise Rejected(f"{remote_id!r} is not a Bob employee id")
+            raise RejectedError(f"{remote_id!r} is not a Bob employee id")
         changes = update_payload(payload)
         if not changes:
             return None
@@ -124,23 +124,23 @@ class BobConnector:
 
     def _call(self, method: str, path: str, *, json_body: Any, write: bool) -> httpx.Response:
         if self._credentials is None:
-            raise AuthFailed(self._credentials_problem or "Bob credentials are missing")
-        auth = httpx.BasicAuth(self._credentials.service_user_id, self._credentials.token.get_secret_value())
+            raise AuthError(self._credentials_problem or "Bob credentials are missing")
+        auth = basic_auth(self._credentials)
         response = send(self._http, method, f"{self._base_url}{path}", write=write, auth=auth, json_body=json_body)
-        raise_for_status(response, create=method == "POST" and path == "/v1/people")
+        raise_for_response(response, create=method == "POST" and path == "/v1/people")
         return response
 
 
-def raise_for_status(response: httpx.Response, *, create: bool) -> None:
+def raise_for_response(response: httpx.Response, *, create: bool) -> None:
     """Sort a Bob answer into the error tree."""
     status = response.status_code
     if 200 <= status < 300 or status == 304:  # 304: an update that changed nothing
         return
     said = body_message(response)
     if status == 401:
-        raise AuthFailed(said or "Bob did not accept the service user's ID and token (HTTP 401)", http_status=status)
+        raise AuthError(said or "Bob did not accept the service user's ID and token (HTTP 401)", http_status=status)
     if status == 403:
-        raise AuthFailed(
+        raise AuthError(
             said or "the Bob service user lacks a permission this call needs; add it to a permission group (HTTP 403)",
             http_status=status,
         )
@@ -148,24 +148,26 @@ def raise_for_status(response: httpx.Response, *, create: bool) -> None:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if retry_after is None:
             retry_after = parse_reset_epoch(response.headers.get("X-RateLimit-Reset"))
-        raise Retryable(said or "Bob's rate limit was reached (HTTP 429)", http_status=status, retry_after=retry_after)
+        raise RetryableError(
+            said or "Bob's rate limit was reached (HTTP 429)", http_status=status, retry_after=retry_after
+        )
     if status >= 500:
         raise server_error(response, write=create)
     if status == 404:
-        raise Rejected(said or "the employee does not exist in Bob (HTTP 404)", http_status=status)
+        raise RejectedError(said or "the employee does not exist in Bob (HTTP 404)", http_status=status)
     if 300 <= status < 400:
-        raise Rejected(f"Bob answered with a redirect (HTTP {status}); check the base URL", http_status=status)
-    raise Rejected(said or f"Bob refused the data (HTTP {status})", http_status=status)
+        raise RejectedError(f"Bob answered with a redirect (HTTP {status}); check the base URL", http_status=status)
+    raise RejectedError(said or f"Bob refused the data (HTTP {status})", http_status=status)
 
 
 def _search_employees(response: httpx.Response) -> list[dict[str, Any]]:
     try:
         data = response.json()
     except ValueError:
-        raise Retryable("Bob answered the people search with something other than JSON") from None
+        raise RetryableError("Bob answered the people search with something other than JSON") from None
     employees = data.get("employees") if isinstance(data, dict) else None
     if not isinstance(employees, list):
-        raise Retryable("Bob's people search answer has no employees list")
+        raise RetryableError("Bob's people search answer has no employees list")
     return [employee for employee in employees if isinstance(employee, dict)]
 
 

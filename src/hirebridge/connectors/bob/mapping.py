@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hirebridge.hris.base import Hire, Rejected, map_fields
+from hirebridge.connectors.base import Hire
+from hirebridge.connectors.errors import RejectedError
+from hirebridge.connectors.fieldmap import map_fields
 
 DEFAULT_TARGETS: dict[str, str | None] = {
     "first_name": "firstName",
@@ -68,7 +70,7 @@ def _require(flat: Mapping[str, Any]) -> None:
     if not flat.get("work.startDate"):
         problems.append("a start date (work.startDate): set the offer's start date")
     if problems:
-        raise Rejected("Bob requires " + "; ".join(problems))
+        raise RejectedError("Bob requires " + "; ".join(problems))
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,10 +84,12 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
         for depth, part in enumerate(parts[:-1]):
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise Rejected(f"field_mapping puts {path!r} inside {'.'.join(parts[: depth + 1])!r}, which is a value")
+                raise RejectedError(
+                    f"field_mapping puts {path!r} inside {'.'.join(parts[: depth + 1])!r}, which is a value"
+                )
             node = child
         if isinstance(node.get(parts[-1]), dict):
-            raise Rejected(f"field_mapping gives {path!r} a value, but other mapped fields sit inside it")
+            raise RejectedError(f"field_mapping gives {path!r} a value, but other mapped fields sit inside it")
         node[parts[-1]] = value
     return nested
 
