@@ -1,8 +1,17 @@
-"""Request parsing shared by both API surfaces: size-bounded JSON bodies and pydantic errors as field errors."""
+"""Request parsing shared by both API surfaces: size-bounded JSON bodies and pydantic errors as field errors.
+
+Every JSON body is decoded by ``decode_json``, which answers a field error instead of letting bad input reach a
+handler or the database: nesting deeper than ``MAX_JSON_DEPTH``, integers longer than Python converts
+(``ValueError``), ``NaN``/``Infinity``, and text (values and keys) with U+0000 (PostgreSQL cannot store it) or a
+lone UTF-16 surrogate (not Unicode; it cannot be encoded). ``text_problem`` is the same check for text that does
+not come from JSON (forms, Basic credentials, paths and query strings).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -50,6 +59,84 @@ _REASONS = {
 }
 
 
+MAX_JSON_DEPTH = 64
+MAX_FIELD_ERRORS = 20
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be accepted as text, or None: U+0000 or a lone surrogate anywhere in it."""
+    found = _BAD_TEXT.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "must not contain the NUL character (U+0000)"
+    return "must be valid Unicode (it contains a lone UTF-16 surrogate)"
+
+
+class _NotJson(ValueError):
+    """A constant or number JSON does not have (NaN, Infinity, a float too large for a double)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"the number {text[:20]} is too large")
+    return value
+
+
+def check_json_values(data: Any, code: str = "MALFORMED_JSON") -> None:
+    """Refuse nesting deeper than ``MAX_JSON_DEPTH`` and bad text anywhere in ``data``, naming each field."""
+    problems: list[FieldError] = []
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
+    while stack and len(problems) < MAX_FIELD_ERRORS:
+        value, loc = stack.pop()
+        if len(loc) > MAX_JSON_DEPTH:
+            raise ValidationFailed(
+                [FieldError(field_path(loc[:1]), f"is nested too deeply (at most {MAX_JSON_DEPTH} levels)")],
+                code=code,
+            )
+        if isinstance(value, str):
+            reason = text_problem(value)
+            if reason is not None:
+                problems.append(FieldError(field_path(loc), reason))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                key_reason = text_problem(key)
+                if key_reason is not None:
+                    problems.append(FieldError(field_path(loc) if loc else "body", f"has a key that {key_reason}"))
+                    continue
+                stack.append((item, (*loc, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*loc, index)) for index, item in enumerate(value))
+    if problems:
+        raise ValidationFailed(sorted(problems, key=lambda p: p.field), code=code)
+
+
+def decode_json(raw: bytes, code: str = "MALFORMED_JSON") -> Any:
+    """``raw`` as JSON, with every way it can be unusable answered as a field error (``code`` is the error code)."""
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        position = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ValidationFailed([FieldError("body", f"is not valid JSON{position}")], code=code) from None
+    except RecursionError:
+        reason = f"is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+        raise ValidationFailed([FieldError("body", reason)], code=code) from None
+    except _NotJson as exc:
+        raise ValidationFailed([FieldError("body", f"is not valid JSON: {exc}")], code=code) from None
+    except ValueError:
+        # int() refuses strings of more than sys.get_int_max_str_digits() (4300) digits.
+        reason = "is not valid JSON: a number has too many digits"
+        raise ValidationFailed([FieldError("body", reason)], code=code) from None
+    check_json_values(data, code)
+    return data
+
+
 def reason_for(error: Any) -> str:
     kind = error.get("type", "")
     # 100.0 reads as "100" to a person; bounds declared as floats keep their fraction only when they have one.
@@ -88,11 +175,7 @@ async def read_json_body(request: Request, max_bytes: int) -> Any:
         raise AppError("UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be application/json, not '{content_type}'.", 415)
     if not raw.strip():
         raise ValidationFailed([FieldError("body", "is required (a JSON object)")], code="MALFORMED_JSON")
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        position = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ValidationFailed([FieldError("body", f"is not valid JSON{position}")], code="MALFORMED_JSON") from None
+    return decode_json(raw)
 
 
 def parse_model(model: type[ModelT], data: Any) -> ModelT:

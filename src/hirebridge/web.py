@@ -17,17 +17,20 @@ from __future__ import annotations
 import logging
 import re
 import time
+import traceback
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hirebridge.errors import AppError, FieldError
-from hirebridge.http import field_path, reason_for
+from hirebridge.errors import AppError, FieldError, ValidationFailed
+from hirebridge.http import field_path, reason_for, text_problem
 from hirebridge.runtime import Runtime
 
 log = logging.getLogger("hirebridge.http")
@@ -47,7 +50,10 @@ def request_id(request: Request) -> str:
 
 
 class RequestContextMiddleware:
-    """Assigns a request id (or keeps a well-formed incoming one), echoes it, and writes one access-log line."""
+    """Assigns a request id (or keeps a well-formed incoming one), echoes it on every response, writes one
+    access-log line, refuses unusable text in the path and query string, and answers any exception nothing else
+    handled as the surface's 500 envelope, logged once (``log_unhandled``) and never re-raised: re-raising would
+    make uvicorn log the traceback a second time and drop the keep-alive connection."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -61,28 +67,92 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            refusal = _unusable_url(scope)
+            if refusal is not None:
+                await render_error(Request(scope), refusal)(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log_unhandled(exc, scope, rid)
+            if not response_started:
+                await internal_error(Request(scope))(scope, receive, send_with_id)
+            # else: the status line is gone; returning lets the server close the connection.
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "<unmatched>"
             log.info(
                 "%s %s %s %.1fms rid=%s",
                 scope["method"],
-                template,
+                _route_template(scope),
                 status,
                 (time.perf_counter() - started) * 1000,
                 rid,
             )
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or "<unmatched>")
+
+
+def _unusable_url(scope: Scope) -> AppError | None:
+    """A 404 for a path, or a field error for a query parameter, holding U+0000 (or a lone surrogate): no route
+    may look such a value up, as PostgreSQL refuses it."""
+    if text_problem(scope.get("path", "")) is not None:
+        return AppError("NOT_FOUND", "There is nothing at this path.", 404)
+    query = scope.get("query_string", b"")
+    if b"%00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            reason = text_problem(name) or text_problem(value)
+            if reason is not None:
+                return ValidationFailed([FieldError(f"query.{name.replace(chr(0), '')[:64]}", reason)])
+    return None
+
+
+def log_unhandled(exc: BaseException, scope: Scope, rid: str) -> None:
+    """One ERROR record for an exception no handler answered: the request id, the route and the stack, with every
+    exception's message withheld, since messages can quote stored values (a database's ``DETAIL: Key (email)=...``,
+    a validator's input). A database error keeps its SQL text (parameters are hidden by the engine) and SQLSTATE."""
+    log.error(
+        "unhandled error rid=%s %s %s\n%s",
+        rid,
+        scope.get("method", "-"),
+        _route_template(scope),
+        safe_traceback(exc),
+    )
+
+
+def safe_traceback(exc: BaseException) -> str:
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain and len(chain) < 5:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    parts: list[str] = []
+    for error in reversed(chain):
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        parts.append(f"Traceback (most recent call last):\n{frames}{_describe(error)}")
+    return "\n\nwhich led to\n\n".join(parts)
+
+
+def _describe(error: BaseException) -> str:
+    name = f"{type(error).__module__}.{type(error).__qualname__}"
+    if isinstance(error, DBAPIError):
+        orig = error.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or "-"
+        statement = " ".join(str(error.statement or "").split())[:2000]
+        return f"{name} ({type(orig).__name__}, SQLSTATE {sqlstate}; message withheld) [SQL: {statement}]"
+    return f"{name} (message withheld: it may quote personal data)"
 
 
 def surface_of(path: str) -> str:
@@ -137,8 +207,6 @@ async def request_validation_handler(request: Request, exc: Exception) -> Respon
         if loc and loc[0] == "body":
             loc = loc[1:]
         fields.append(FieldError(field_path(loc), reason_for(e)))
-    from hirebridge.errors import ValidationFailed
-
     return render_error(request, ValidationFailed(fields))
 
 
@@ -153,11 +221,17 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     return render_error(request, AppError(code, message, exc.status_code))
 
 
-async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
-    # The traceback goes to the log with the request id; the client gets a stable code and the id to quote.
-    log.exception("unhandled error rid=%s", request_id(request))
+def internal_error(request: Request) -> Response:
+    """The surface's 500 envelope (``generic_internal_error`` for the ATS API) with the request id to quote."""
     code = "generic_internal_error" if surface_of(request.url.path) == "ats" else "INTERNAL_ERROR"
     return render_error(
         request,
         AppError(code, "Something went wrong on our side; quote the request id when reporting it.", 500),
     )
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's last resort, outside ``RequestContextMiddleware``, so it sees only errors of middleware itself
+    (the middleware answers everything raised inside it). Starlette re-raises after this answer and the server logs
+    the error, so this handler does not log it too."""
+    return internal_error(request)

@@ -3,6 +3,8 @@
 SQLite is the embedded default and has one writer: every transaction starts with ``BEGIN IMMEDIATE`` so
 that two writers queue on the busy timeout instead of failing when a read lock cannot be upgraded.
 PostgreSQL runs at READ COMMITTED; the delivery engine takes its row locks explicitly.
+Both hide SQL parameters from error messages (``hide_parameters``): they are candidates' names, emails and phone
+numbers, and an error's message ends up in tracebacks and logs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -27,6 +26,7 @@ from sqlalchemy import select
 
 from hirebridge.db.types import utcnow
 from hirebridge.errors import AppError, FieldError, ValidationFailed
+from hirebridge.http import decode_json, text_problem
 from hirebridge.openapi import TOKEN_ERRORS, TokenRequest, token
 from hirebridge.orgs.models import PartnerClient
 from hirebridge.runtime import Runtime
@@ -87,23 +87,30 @@ async def _token_request_body(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
         try:
-            return dict(parse_qsl(raw.decode("utf-8"), max_num_fields=20))
+            form = dict(parse_qsl(raw.decode("utf-8"), max_num_fields=20))
         except (UnicodeDecodeError, ValueError):
             raise _oauth_error("invalid_request", "The form body could not be read.") from None
+        _check_text(form)
+        return form
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed([FieldError("body", "is not valid JSON")], code="invalid_request") from None
+    body = decode_json(raw, code="invalid_request")
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")], code="invalid_request")
     return body
 
 
+def _check_text(values: dict[str, str]) -> None:
+    """U+0000 and lone surrogates cannot be stored or looked up; answer them as the field's error."""
+    problems = [FieldError(name, reason) for name, value in values.items() if (reason := text_problem(value))]
+    if problems:
+        raise ValidationFailed(problems, code="invalid_request")
+
+
 def _client_credentials(request: Request, body: dict[str, Any]) -> tuple[str, str]:
     basic = _basic_credentials(request)
     if basic is not None:
+        _check_text({"client_id": basic[0], "client_secret": basic[1]})
         return basic
     client_id, secret = body.get("client_id"), body.get("client_secret")
     if isinstance(client_id, str) and isinstance(secret, str) and client_id and secret:
