@@ -28,7 +28,10 @@ STAFFING = "/ccx/service/demo/Staffing/v31.2"
 RECRUITING = "/ccx/service/demo/Recruiting/v31.2"
 
 
-def envelope(body: str, user: str = "ISU_HIREBRIDGE@demo", password: str = "sandbox-password", kind: str = TEXT) -> str:
+USER, PASSWORD = "ISU_HIREBRIDGE@demo", "sandbox-password"
+
+
+def envelope(body: str, user: str = USER, password: str = PASSWORD, kind: str = TEXT) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bsvc="urn:com.workday/bsvc">
  <soapenv:Header>
@@ -236,9 +239,10 @@ def test_a_malformed_email_and_an_unknown_usage_type_are_refused(workday: httpx.
     _, _, errors = fault(call(workday, put_applicant(data)))
 
     messages = [m for m, _ in errors]
-    assert "Email addresses must be in the format of 'xxx@yy.com'.  Valid examples: john.doe@aol.com, jane@aol.com." in (
-        messages
+    email_format = (
+        "Email addresses must be in the format of 'xxx@yy.com'.  Valid examples: john.doe@aol.com, jane@aol.com."
     )
+    assert email_format in messages
     assert "Invalid ID value. 'PLANET' is not a valid ID value for type = 'Communication_Usage_Type_ID'" in messages
 
 
@@ -336,7 +340,8 @@ def test_hiring_an_already_hired_pre_hire_is_a_validation_fault(workday: httpx.C
     code, text, errors = fault(response)
     assert code == "SOAP-ENV:Client.validationError"
     assert text == "Validation error occurred. Applicant has already been hired."
-    assert errors == [("Applicant has already been hired.", "/bsvc:Hire_Employee_Request[1]/bsvc:Hire_Employee_Data[1]")]
+    where = "/bsvc:Hire_Employee_Request[1]/bsvc:Hire_Employee_Data[1]"
+    assert errors == [("Applicant has already been hired.", where)]
     assert [w["employeeId"] for w in records(workday, "worker")] == ["HB-E-42"]
 
 

@@ -164,7 +164,11 @@ def create_app(
             raise DroppedResponse()
         return _xml(soap.envelope(answer))
 
-    app.include_router(admin_router(faults, state.records, state.reset))
+    def reset() -> None:
+        state.reset()
+        gate.throttle_status = throttle_status
+
+    app.include_router(admin_router(faults, state.records, reset))
 
     @app.get("/_sandbox/settings")
     def get_settings() -> dict[str, Any]:
