@@ -22,7 +22,11 @@ log = logging.getLogger("hirebridge.serve")
 class _LazySimulators(dict[str, ModuleType]):
     """externalSystem value -> simulator module (with ``create_app`` and ``main``), imported on first use."""
 
-    MODULES = {"bamboohr": "hirebridge.sandbox.bamboohr.app", "bob": "hirebridge.sandbox.bob.app"}
+    MODULES = {
+        "bamboohr": "hirebridge.sandbox.bamboohr.app",
+        "bob": "hirebridge.sandbox.bob.app",
+        "workday": "hirebridge.sandbox.workday.app",
+    }
 
     def __contains__(self, key: object) -> bool:
         return key in self.MODULES
@@ -77,6 +81,8 @@ def prepare_demo(runtime: Runtime, api_port: int) -> DemoInfo:
         credentials = demo_organization(session)
         connections: dict[str, str] = {}
         for system, url in simulators.items():
+            if system not in DEMO_CREDENTIALS:
+                continue  # a simulator whose demo connection is not defined yet runs without one
             existing = session.scalars(
                 select(HrisConnection).where(
                     HrisConnection.organization_id == credentials.organization_id,
