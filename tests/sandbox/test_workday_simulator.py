@@ -383,3 +383,26 @@ def test_recruiting_serves_the_applicant_operations_but_not_the_hire(workday: ht
     assert code == "SOAP-ENV:Client.validationError"
     assert "No matching global declaration available for the validation root" in errors[0][0]
     assert records(workday, "worker") == []
+
+
+def test_hire_into_a_job_requisition_closes_it_and_checks_the_organization(workday: httpx.Client) -> None:
+    create(workday, applicant_id="HB-R1")
+    by_requisition = hire(applicant_reference("Applicant_ID", "HB-R1")).replace(
+        '<bsvc:Position_Reference><bsvc:ID bsvc:type="Position_ID">P-00101</bsvc:ID></bsvc:Position_Reference>',
+        '<bsvc:Organization_Reference><bsvc:ID bsvc:type="Organization_Reference_ID">SUP_ORG_ENGINEERING</bsvc:ID>'
+        '</bsvc:Organization_Reference><bsvc:Job_Requisition_Reference><bsvc:ID bsvc:type="Job_Requisition_ID">'
+        "R-00012</bsvc:ID></bsvc:Job_Requisition_Reference>",
+    )
+
+    _, _, errors = fault(call(workday, by_requisition))
+    assert [m for m, _ in errors] == [
+        "The position or headcount group specified is either not in the organization specified or is not fillable "
+        "or the organization is not job management enabled."
+    ]
+
+    payload = answer(call(workday, by_requisition.replace("SUP_ORG_ENGINEERING", "SUP_ORG_SALES")))
+    assert ids(payload.find("wd:Position_Reference", NS))["Position_ID"] == "P-00202"
+    requisitions = {
+        r["Job_Requisition_ID"]: r["open"] for r in workday.get("/_sandbox/tenant").json()["jobRequisitions"]
+    }
+    assert requisitions == {"R-00011": True, "R-00012": False}

@@ -146,6 +146,9 @@ def create_app(
             return PlainTextResponse(f"sandbox: only Staffing and Recruiting {soap.VERSION} are simulated", 404)
         if (refused := await gate.faults_first()) is not None:
             return refused
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > soap.MAX_BODY_BYTES:
+            return _xml(soap.client_fault(f"The request is larger than {soap.MAX_BODY_BYTES} bytes"), 500)
         raw = await request.body()
         try:
             env = soap.parse(raw)
