@@ -13,17 +13,19 @@ from hirebridge.orgs.models import ApiKey, Organization
 from hirebridge.orgs.service import IssuedCredentials, issue_api_key
 from hirebridge.runtime import Runtime
 from hirebridge.security import sha256_hex
+from tests.ats.conformance import conforming_client
 
 
 @pytest.fixture
 def ats(client: httpx.Client, org: IssuedCredentials) -> Iterator[httpx.Client]:
-    """The organization's ATS client (all permissions), closed after the test."""
-    with httpx.Client(base_url=str(client.base_url), auth=(org.api_key, ""), timeout=30) as api:
+    """The organization's ATS client (all permissions), closed after the test; answers are checked against Ashby's
+    schemas (``tests.ats.conformance``)."""
+    with conforming_client(str(client.base_url), org.api_key) as api:
         yield api
 
 
 def client_for(client: httpx.Client, key: str) -> httpx.Client:
-    return httpx.Client(base_url=str(client.base_url), auth=(key, ""), timeout=30)
+    return conforming_client(str(client.base_url), key)
 
 
 def call(client: httpx.Client, endpoint: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import pytest
 from hirebridge.core.models import Application, Candidate, Job, JobStatus, Offer, OfferStatus
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
+from tests.ats.conformance import conforming_client
 from tests.support.servers import serve
 
 T = TypeVar("T")
@@ -98,7 +99,7 @@ def set_offer_status(runtime: Runtime, application_id: str, status: OfferStatus)
 @pytest.fixture
 def ats(client: httpx.Client, org: IssuedCredentials) -> Iterator[httpx.Client]:
     """The organization's ATS API client, closed after the test (the shared fixture leaves its socket open)."""
-    with httpx.Client(base_url=str(client.base_url), auth=(org.api_key, ""), timeout=60) as ats_client:
+    with conforming_client(str(client.base_url), org.api_key, timeout=60) as ats_client:
         yield ats_client
 
 

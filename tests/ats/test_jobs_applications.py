@@ -3,6 +3,8 @@ applications filtered by job and status, the status extension's archive-reason r
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from hirebridge.orgs.service import create_organization
@@ -21,8 +23,10 @@ def test_job_create_is_a_draft_with_ashbys_fields(ats: httpx.Client) -> None:
     assert job["status"] == "Draft"
     assert (job["title"], job["employmentType"]) == ("Data Engineer", "Contract")
     assert (job["locationName"], job["departmentName"]) == ("Berlin", "Data")
-    assert job["openedAt"] is None
-    assert job["closedAt"] is None
+    # Ashby's schema has no null for these: a draft never opened or closed leaves them out.
+    assert "openedAt" not in job
+    assert "closedAt" not in job
+    assert job["defaultInterviewPlanId"] in job["interviewPlanIds"]
     assert results(ats, "job.info", {"id": job["id"]}) == job
 
 
@@ -123,11 +127,17 @@ def test_change_status_and_archive_reason(ats: httpx.Client) -> None:
         {"applicationId": application["id"], "status": "Archived", "archiveReasonId": "not-a-fit"},
     )
     assert archived["status"] == "Archived"
-    assert archived["archiveReason"]["id"] == "not-a-fit"
+    reason = archived["archiveReason"]
+    assert reason["text"] == "not-a-fit"
+    assert reason["id"] != "not-a-fit"
+    uuid.UUID(reason["id"])
+    assert (reason["reasonType"], reason["isArchived"], reason["customFields"]) == ("Other", False, [])
     assert archived["currentInterviewStage"]["type"] == "Archived"
+    again = results(ats, "application.info", {"applicationId": application["id"]})
+    assert again["archiveReason"]["id"] == reason["id"]
     hired = results(ats, "application.changeStatus", {"applicationId": application["id"], "status": "Hired"})
     assert hired["status"] == "Hired"
-    assert hired["archiveReason"] is None
+    assert "archiveReason" not in hired
     assert results(ats, "application.info", {"applicationId": application["id"]})["status"] == "Hired"
 
 

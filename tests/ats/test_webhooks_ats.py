@@ -12,15 +12,18 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from hirebridge.ats import events
+from hirebridge.ats.serializers import application_json, offer_json
+from hirebridge.core.models import Application, Offer
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.engine import wake_workers
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.orgs.models import Organization
 from hirebridge.orgs.service import IssuedCredentials, create_organization, issue_api_key
 from hirebridge.runtime import Runtime
+from tests.ats.conformance import check_webhook
 from tests.ats.hris_helpers import ats, bob_connection, call, error_code, make_application, simulator, wait_for
 
 SECRET = "whsec-test-0123456789"
@@ -40,6 +43,7 @@ class Receiver:
         @self.app.post("/ashby")
         async def hook(request: Request) -> Response:
             raw = await request.body()
+            check_webhook(raw)
             with self.lock:
                 self.received.append((raw, dict(request.headers)))
                 status = self.script.pop(0) if self.script else 200
@@ -67,12 +71,18 @@ def test_create_list_delete(ats: httpx.Client) -> None:
     assert created["webhookType"] == "pushToHRIS"
     assert created["enabled"] is True
     assert created["hasSecretToken"] is True
-    assert SECRET not in json.dumps(created)
+    # As at Ashby, the create answers the token it was sent; nothing else ever answers a stored one.
+    assert created.pop("secretToken") == SECRET
     listed = call(ats, "webhook.list", {})["results"]
     assert [w["id"] for w in listed] == [created["id"]]
+    assert SECRET not in json.dumps(listed)
     assert call(ats, "webhook.info", {"webhookId": created["id"]})["results"] == created
     updated = call(ats, "webhook.update", {"webhookId": created["id"], "enabled": False})["results"]
     assert updated["enabled"] is False
+    assert "secretToken" not in updated
+    rotated = call(ats, "webhook.update", {"webhookId": created["id"], "secretToken": "whsec-rotated-42"})["results"]
+    assert rotated["secretToken"] == "whsec-rotated-42"
+    assert "whsec-rotated-42" not in json.dumps(call(ats, "webhook.info", {"webhookId": created["id"]}))
     assert call(ats, "webhook.delete", {"webhookId": created["id"]})["results"] == {"webhookId": created["id"]}
     assert call(ats, "webhook.list", {})["results"] == []
     assert error_code(call(ats, "webhook.delete", {"webhookId": created["id"]})) == "webhook_not_found"
@@ -107,8 +117,6 @@ def test_permissions_and_organization_scope(ats: httpx.Client, runtime: Runtime,
 
 
 def _jobs(runtime: Runtime, subscription_id: str) -> list[DeliveryJob]:
-    from sqlalchemy import select
-
     with runtime.transaction() as session:
         return list(session.scalars(select(DeliveryJob).where(DeliveryJob.subject_id == subscription_id)))
 
@@ -120,7 +128,10 @@ def test_event_is_signed_and_retried_with_the_same_bytes(
     rec.script = [500]
     hook = _create(ats, url, "offerUpdate", secretToken=SECRET)
     ignored = _create(ats, url, "candidateHire", secretToken="other")
-    data = {"offer": {"id": "o-1", "offerStatus": "CandidateAccepted"}}
+    hiring = make_application(runtime, org.organization_id)
+    with runtime.transaction() as session:
+        offer = session.scalars(select(Offer).where(Offer.application_id == hiring.application_id)).one()
+        data = {"offer": offer_json(offer)}
     with runtime.transaction() as session:
         org_id = org.organization_id
         jobs = events.emit(runtime, session, organization_id=org_id, action="offerUpdate", data=lambda: data)
@@ -155,8 +166,11 @@ def test_no_retry_on_gone_and_shared_action_id_across_webhooks(
     rec.script = [410, 200]
     first = _create(ats, url, "pushToHRIS", secretToken=SECRET)
     second = _create(ats, url, "pushToHRIS")
+    hiring = make_application(runtime, org.organization_id)
     with runtime.transaction() as session:
-        events.emit(runtime, session, organization_id=org.organization_id, action="pushToHRIS", data=lambda: {"x": 1})
+        application = session.get_one(Application, hiring.application_id)
+        data = {"application": application_json(application)}
+        events.emit(runtime, session, organization_id=org.organization_id, action="pushToHRIS", data=lambda: data)
     wait_for(lambda: all(j.state in (JobState.SUCCEEDED, JobState.FAILED) for j in _jobs(runtime, first["id"])))
     wait_for(lambda: all(j.state in (JobState.SUCCEEDED, JobState.FAILED) for j in _jobs(runtime, second["id"])))
     states = sorted(j.state.value for j in _jobs(runtime, first["id"]) + _jobs(runtime, second["id"]))

@@ -17,7 +17,7 @@ from hirebridge.orgs.service import create_organization
 from hirebridge.partner.settings_service import set_result_writeback
 from hirebridge.runtime import Runtime
 from hirebridge.webhooks.models import WebhookSubscription
-from tests.assessments.forms import Forms
+from tests.assessments.forms import Forms, filled
 from tests.conftest import PartnerSession
 from tests.partner.helpers import invite
 from tests.partner.receiver import Received, Receiver, receiver
@@ -151,11 +151,11 @@ def test_test_event_is_delivered_signed(partner: PartnerSession, hook_receiver: 
 
 def _complete(browser: httpx.Client, link: str) -> None:
     (start,) = Forms(browser.get(link).text).forms
-    started = browser.post(start["action"], headers={"Content-Type": "application/x-www-form-urlencoded"}, content=b"")
+    started = browser.post(start["action"], data=filled(start, {}))
     questions = browser.get(started.headers["location"])
     (form,) = Forms(questions.text).forms
     answers = {name: values[-1] for name, values in form["radios"].items()}
-    assert browser.post(form["action"], data=answers).status_code == 303
+    assert browser.post(form["action"], data=filled(form, answers)).status_code == 303
 
 
 def test_completion_writes_results_back_and_fires_the_webhook(

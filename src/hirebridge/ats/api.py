@@ -6,7 +6,9 @@ authenticated with the API key as the Basic username (``ats.auth``), answered in
     application.create|info|list                   candidatesWrite / candidatesRead
     application.changeStatus    candidatesWrite    hirebridge extension (Ashby: application.changeStage)
     job.create|info|list|setStatus                 jobsWrite / jobsRead
-    offer.create|info|list      offersWrite / offersRead  (offer.create has a simplified, hirebridge shape)
+    offer.create|info|list      offersWrite / offersRead  (offer.create: Ashby's shape or a simple hirebridge one)
+    offerProcess.start, offer.start                offersWrite (Ashby's offer flow, ``ats.offer_process``)
+    interviewPlan.list, interviewStage.list        hiringProcessMetadataRead (the default plan)
     offer.setStatus             offersWrite        hirebridge extension
 
 ``candidate.pushToHris`` and the webhook endpoints live in their own modules (``ats.hris_api``, ``ats.webhooks_api``).
@@ -20,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
-from hirebridge.ats import applications, candidates, jobs, offers
+from hirebridge.ats import applications, candidates, interview_plans, jobs, offer_process, offers
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import in_transaction
 from hirebridge.ats.envelope import AtsModel, ok, read_body
@@ -33,6 +35,8 @@ router.include_router(candidates.router)
 router.include_router(applications.router)
 router.include_router(jobs.router)
 router.include_router(offers.router)
+router.include_router(offer_process.router)
+router.include_router(interview_plans.router)
 
 KeysRead = Annotated[ApiCaller, Depends(require("apiKeysRead"))]
 _PERMISSION = re.compile(r"^([a-zA-Z]+?)(Read|Write)$")

@@ -1,8 +1,16 @@
 """``application.create``, ``application.info``, ``application.list`` and ``application.changeStatus``.
 
-- ``application.create`` {candidateId, jobId}: the candidate is considered for the job (status Active). A job that is
-  Closed or Archived refuses it (``job_not_open``); drafts are allowed, as sourcing often starts before a job opens.
-- ``application.info`` {applicationId}; ``application.list`` {jobId, status} paginated with incremental sync.
+- ``application.create`` {candidateId, jobId, interviewPlanId, interviewStageId, createdAt}: the candidate is
+  considered for the job, by default in the stage Application Review (status Active); ``interviewStageId`` (a stage
+  of the default interview plan, see ``ats.hiring_process``, or ``FirstPreInterviewScreen``) places it elsewhere:
+  Lead, an active stage, or Hired (which emits ``candidateHire``). An Archived stage needs an archive reason, which
+  Ashby's create does not take: archive with ``application.changeStatus`` instead. ``createdAt`` sets the
+  application's creation time. ``sourceId``, ``creditedToUserId`` and ``applicationHistory`` are refused
+  (``invalid_input`` naming the field): this service keeps no sources, users or stage history, and ignoring them
+  would answer something else than asked. A job that is Closed or Archived refuses new applications
+  (``job_not_open``); drafts are allowed, as sourcing often starts before a job opens.
+- ``application.info`` {applicationId}; ``application.list`` {jobId, status, createdAfter} paginated with
+  incremental sync.
 - ``application.changeStatus`` {applicationId, status in Hired|Archived|Active|Lead, archiveReasonId}: **a
   hirebridge extension**. Ashby changes status only by moving the application to an interview stage
   (``application.changeStage``), and hirebridge keeps no interview plans. As with Ashby's archive stages,
@@ -11,18 +19,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy.orm import Session
 
-from hirebridge.ats import events, listing
+from hirebridge.ats import events, hiring_process, listing
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
-from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid_state, ok, read_body
+from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid_state, not_found, ok, read_body
 from hirebridge.ats.serializers import application_json, load_related
 from hirebridge.core.models import Application, ApplicationStatus, Candidate, Job, JobStatus
 from hirebridge.db.types import utcnow
@@ -41,6 +50,45 @@ StatusName = Literal["Hired", "Archived", "Active", "Lead"]
 class ApplicationCreate(AtsModel):
     candidateId: UUID
     jobId: UUID
+    interviewPlanId: UUID | None = None
+    interviewStageId: str | None = Field(None, min_length=1, max_length=64)
+    createdAt: datetime | None = None
+    sourceId: str | None = Field(None, max_length=255)
+    creditedToUserId: str | None = Field(None, max_length=255)
+    applicationHistory: list[Any] | None = Field(None, max_length=100)
+
+    @field_validator("createdAt")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must include a time zone (e.g. 2024-05-01T09:00:00Z)")
+        return value
+
+    def check(self) -> None:
+        if self.sourceId is not None:
+            raise invalid_input("sourceId", "is not supported: this service keeps no sources; leave it out")
+        if self.creditedToUserId is not None:
+            raise invalid_input("creditedToUserId", "is not supported: this service keeps no users; leave it out")
+        if self.applicationHistory is not None:
+            raise invalid_input("applicationHistory", "is not supported: this service keeps no stage history")
+
+    def stage(self, organization_id: str) -> hiring_process.Stage:
+        """The stage the application starts in (``interview_plan_not_found``/``interview_stage_not_found`` else)."""
+        if self.interviewPlanId is not None and str(self.interviewPlanId) != hiring_process.plan_id(organization_id):
+            raise not_found("interview_plan", str(self.interviewPlanId), field="interviewPlanId")
+        if self.interviewStageId is None:
+            stage = hiring_process.find_stage(organization_id, hiring_process.FIRST_PRE_INTERVIEW_SCREEN)
+        else:
+            stage = hiring_process.find_stage(organization_id, self.interviewStageId)
+        if stage is None:
+            raise not_found("interview_stage", str(self.interviewStageId), field="interviewStageId")
+        if stage.status == ApplicationStatus.ARCHIVED:
+            raise invalid_input(
+                "interviewStageId",
+                "is the Archived stage, which needs an archive reason: create the application, then archive it "
+                "with application.changeStatus",
+            )
+        return stage
 
 
 class ApplicationInfo(AtsModel):
@@ -87,6 +135,9 @@ def application_body(session: Session, application: Application) -> dict[str, An
 )
 async def application_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, ApplicationCreate)
+    data.check()
+    stage = data.stage(caller.organization_id)
+    runtime = get_runtime(request)
 
     def work(session: Session) -> dict[str, Any]:
         org = caller.organization_id
@@ -94,10 +145,20 @@ async def application_create(request: Request, caller: Write) -> Response:
         job = get_owned(session, Job, org, str(data.jobId), "job", "jobId")
         if job.status in (JobStatus.CLOSED, JobStatus.ARCHIVED):
             raise invalid_state("job_not_open", "The job is closed or archived; it takes no new applications.")
-        application = Application(organization_id=org, candidate_id=candidate.id, job_id=job.id)
+        application = Application(
+            organization_id=org,
+            candidate_id=candidate.id,
+            job_id=job.id,
+            status=stage.status,
+            current_stage=stage.title,
+        )
+        if data.createdAt is not None:
+            application.created_at = data.createdAt
         session.add(application)
         session.flush()
         session.refresh(application)
+        if application.status == ApplicationStatus.HIRED:
+            events.candidate_hired(runtime, session, application)
         return ok(application_body(session, application))
 
     return await write(request, caller, "application.create", data, work)

@@ -1,18 +1,24 @@
 """``candidate.create``, ``candidate.info``, ``candidate.list`` and ``candidate.search`` (Ashby's shapes).
 
 - ``candidate.create`` {name (required), email, phoneNumber, location{city, region, country}, createdAt}: the name
-  is split at its first space into the core record's first and last name. Ashby's other optional fields
-  (linkedInUrl, githubUrl, website, alternateEmailAddresses, sourceId, creditedToUserId) are accepted and not stored.
+  is split at its first space into the core record's first and last name. Ashby's ``linkedInUrl``, ``githubUrl``,
+  ``website`` and ``alternateEmailAddresses`` are accepted and not stored. ``sourceId`` and ``creditedToUserId``
+  would change the answer (``source``, ``creditedToUser``) and this service keeps no sources or users, so they are
+  refused (``invalid_input`` naming the field) rather than ignored.
 - ``candidate.info`` {id} or {externalMappingId}: the id the candidate has in another system, looked up among the
   HRIS records it became (``RemoteRecord.remote_id``) and the ids other systems gave it (``ExternalId``, e.g.
   Workday's candidate id from the partner API). An id that names candidates in two places is ambiguous and refused.
-- ``candidate.list``: paginated, with ``syncToken`` for incremental sync (see ``ats.listing``).
+- ``candidate.info`` is also served as ``GET /candidate.info?id=<id>`` (same key, same answer): the address a
+  candidate's ``profileUrl`` gives.
+- ``candidate.list``: paginated, with ``syncToken`` for incremental sync and Ashby's ``createdAfter`` (see
+  ``ats.listing``).
 - ``candidate.search`` {email and/or name, combined with AND}: exact email (case-insensitive), name containing the
   given text (case-insensitive); at most 100 results, as at Ashby.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,17 +26,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hirebridge.ats import listing
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
-from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, not_found, ok, read_body
+from hirebridge.ats.envelope import AtsModel, ListParams, invalid_fields, invalid_input, not_found, ok, read_body
 from hirebridge.ats.serializers import candidate_json, load_related
 from hirebridge.core.models import Candidate, ExternalId
+from hirebridge.errors import FieldError
 from hirebridge.hris.models import RemoteRecord
+from hirebridge.http import field_path, reason_for
 from hirebridge.openapi import EXAMPLE_ID, ats
 from hirebridge.web import get_runtime
 
@@ -64,6 +72,14 @@ class CandidateCreate(AtsModel):
     phoneNumber: str | None = Field(None, max_length=64)
     location: Location | None = None
     createdAt: datetime | None = None
+    sourceId: str | None = Field(None, max_length=255)
+    creditedToUserId: str | None = Field(None, max_length=255)
+
+    def check(self) -> None:
+        if self.sourceId is not None:
+            raise invalid_input("sourceId", "is not supported: this service keeps no sources; leave it out")
+        if self.creditedToUserId is not None:
+            raise invalid_input("creditedToUserId", "is not supported: this service keeps no users; leave it out")
 
     @field_validator("email")
     @classmethod
@@ -93,15 +109,15 @@ def split_name(name: str) -> tuple[str, str | None]:
     return first, last or None
 
 
-def render(session: Session, candidates: list[Candidate]) -> list[dict[str, Any]]:
+def render(session: Session, candidates: list[Candidate], public_url: str) -> list[dict[str, Any]]:
     if not candidates:
         return []
     related = load_related(session, candidates[0].organization_id, [c.id for c in candidates], candidates=True)
-    return [candidate_json(c, related) for c in candidates]
+    return [candidate_json(c, related, public_url) for c in candidates]
 
 
-def candidate_body(session: Session, candidate: Candidate) -> dict[str, Any]:
-    return render(session, [candidate])[0]
+def candidate_body(session: Session, candidate: Candidate, public_url: str) -> dict[str, Any]:
+    return render(session, [candidate], public_url)[0]
 
 
 def find_by_external_id(session: Session, organization_id: str, external_id: str) -> Candidate:
@@ -138,7 +154,9 @@ def find_by_external_id(session: Session, organization_id: str, external_id: str
 )
 async def candidate_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, CandidateCreate)
+    data.check()
     first, last = split_name(data.name)
+    public_url = get_runtime(request).public_url
 
     def work(session: Session) -> dict[str, Any]:
         candidate = Candidate(
@@ -153,7 +171,7 @@ async def candidate_create(request: Request, caller: Write) -> Response:
             candidate.created_at = data.createdAt
         session.add(candidate)
         session.flush()
-        return ok(candidate_body(session, candidate))
+        return ok(candidate_body(session, candidate, public_url))
 
     return await write(request, caller, "candidate.create", data, work)
 
@@ -164,9 +182,27 @@ async def candidate_create(request: Request, caller: Write) -> Response:
     openapi_extra=ats(CandidateInfo, "Candidate", errors=[not_found("candidate", EXAMPLE_ID, field="id")]),
 )
 async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
-    data = await read_body(request, CandidateInfo)
+    return await _info(request, caller, await read_body(request, CandidateInfo))
+
+
+@router.get(
+    "/candidate.info",
+    summary="A candidate by id: the candidate's profileUrl (candidatesRead)",
+    openapi_extra=ats(None, "Candidate", errors=[not_found("candidate", EXAMPLE_ID, field="id")]),
+)
+async def candidate_info_get(request: Request, caller: Read) -> dict[str, Any]:
+    query = {key: value for key, value in request.query_params.items() if key in ("id", "externalMappingId")}
+    try:
+        data = CandidateInfo.model_validate(query)
+    except ValidationError as exc:
+        raise invalid_fields([FieldError(field_path(tuple(e["loc"])), reason_for(e)) for e in exc.errors()]) from None
+    return await _info(request, caller, data)
+
+
+async def _info(request: Request, caller: ApiCaller, data: CandidateInfo) -> dict[str, Any]:
     if data.id is None and data.externalMappingId is None:
         raise invalid_input("id", "is required when 'externalMappingId' is not given")
+    public_url = get_runtime(request).public_url
 
     def work(session: Session) -> dict[str, Any]:
         if data.id is not None:
@@ -174,7 +210,7 @@ async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
         else:
             assert data.externalMappingId is not None
             candidate = find_by_external_id(session, caller.organization_id, data.externalMappingId)
-        return ok(candidate_body(session, candidate))
+        return ok(candidate_body(session, candidate, public_url))
 
     return await in_transaction(request, work)
 
@@ -186,11 +222,13 @@ async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
 )
 async def candidate_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, ListParams)
-    secret = get_runtime(request).signing_key
+    runtime = get_runtime(request)
+    secret = runtime.signing_key
     page = listing.start(secret, "candidate.list", caller.organization_id, params)
     statement = listing.base_query(Candidate, caller.organization_id)
+    draw = functools.partial(render, public_url=runtime.public_url)
     return await in_transaction(
-        request, lambda session: listing.fetch(session, secret, page, statement, Candidate, render)
+        request, lambda session: listing.fetch(session, secret, page, statement, Candidate, draw)
     )
 
 
@@ -203,6 +241,7 @@ async def candidate_search(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, CandidateSearch)
     if data.email is None and data.name is None:
         raise invalid_input("email", "is required when 'name' is not given (search by email and/or name)")
+    public_url = get_runtime(request).public_url
 
     def work(session: Session) -> dict[str, Any]:
         statement = select(Candidate).where(Candidate.organization_id == caller.organization_id)
@@ -217,6 +256,6 @@ async def candidate_search(request: Request, caller: Read) -> dict[str, Any]:
                 or_(full_name.like(pattern, escape="\\"), func.lower(Candidate.first_name).like(pattern, escape="\\"))
             )
         rows = list(session.scalars(statement.order_by(Candidate.created_at, Candidate.id).limit(SEARCH_LIMIT)))
-        return ok(render(session, rows))
+        return ok(render(session, rows, public_url))
 
     return await in_transaction(request, work)

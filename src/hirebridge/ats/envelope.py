@@ -2,7 +2,8 @@
 
 - Success: ``{"success": true, "results": ...}`` (plus ``"warnings"`` on partial success) via ``ok``.
 - Lists: ``{"success": true, "results": [...], "moreDataAvailable", "nextCursor", "syncToken"?}`` via ``page``;
-  requests carry ``ListParams`` (``limit`` 1..100, default 100; ``cursor``; ``syncToken``).
+  requests carry ``ListParams`` (``limit`` 1..100, default 100; ``cursor``; ``syncToken``; ``createdAfter`` in
+  epoch milliseconds).
 - Errors are ``AppError``s; ``hirebridge.web`` renders them as ``{"success": false, "errors": [code], "errorInfo":
   {code, message, requestId, meta}}`` with HTTP 200 for 4xx-type errors. Field errors land in
   ``errorInfo.meta.fields`` as ``[{"field", "reason"}]``. Codes are Ashby-style lowercase snake case:
@@ -32,6 +33,7 @@ M = TypeVar("M", bound=BaseModel)
 
 INVALID_INPUT = "invalid_input"
 MAX_TOKEN_CHARS = 2048
+MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 def ok(results: Any, *, warnings: list[str] | None = None) -> dict[str, Any]:
@@ -61,6 +63,12 @@ class ListParams(AtsModel):
     cursor: str | None = Field(None, max_length=MAX_TOKEN_CHARS, description="nextCursor from the previous page.")
     syncToken: str | None = Field(
         None, max_length=MAX_TOKEN_CHARS, description="syncToken from a previous sync's last page."
+    )
+    createdAfter: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_EPOCH_MS,
+        description="Only objects created after this moment (milliseconds since the Unix epoch), as at Ashby.",
     )
 
 

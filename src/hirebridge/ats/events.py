@@ -40,7 +40,9 @@ SIGNATURE_HEADER = "Ashby-Signature"
 NO_RETRY_STATUSES = (401, 403, 404, 405, 410)
 MAX_ATTEMPTS = 10
 
-# Ashby's webhook.create enum (spec copy) plus the types in its payload catalog.
+# Ashby's webhook.create enum (its OpenAPI document; see ats/ashby_schemas.json, WebhookType): the types a webhook
+# setting can have. Its payload catalog has a few more (jobCreate, jobUpdate, openingCreate, signatureRequestUpdate)
+# that webhook.create does not accept.
 WEBHOOK_TYPES = (
     "applicationSubmit",
     "applicationUpdate",
@@ -51,17 +53,13 @@ WEBHOOK_TYPES = (
     "interviewPlanTransition",
     "interviewScheduleCreate",
     "interviewScheduleUpdate",
-    "jobCreate",
-    "jobUpdate",
     "jobPostingUpdate",
     "jobPostingPublish",
     "jobPostingUnpublish",
     "offerCreate",
     "offerUpdate",
     "offerDelete",
-    "openingCreate",
     "pushToHRIS",
-    "signatureRequestUpdate",
     "surveySubmit",
 )
 # The events this service emits today; the others can be subscribed to but never fire.

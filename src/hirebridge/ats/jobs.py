@@ -7,7 +7,9 @@
 - ``job.setStatus`` {jobId, status}: Ashby's transitions: Draft -> Open or Archived; Open -> Closed; Closed -> Draft
   or Archived; Archived -> Draft. Setting the current status again changes nothing. Any other change:
   ``job_status_transition_not_allowed``.
-- ``job.list`` {status[]}: like Ashby, drafts are listed only when ``Draft`` is among the statuses asked for.
+- ``job.list`` {status[], openedAfter, openedBefore, closedAfter, closedBefore, createdAfter}: like Ashby, drafts are
+  listed only when ``Draft`` is among the statuses asked for; the times are epoch milliseconds and compare with
+  ``openedAt``/``closedAt`` (a job never opened or never closed does not match such a filter).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from hirebridge.assessments.questionnaire import default_questionnaire
 from hirebridge.ats import listing
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
-from hirebridge.ats.envelope import AtsModel, ListParams, invalid_state, ok, read_body
+from hirebridge.ats.envelope import MAX_EPOCH_MS, AtsModel, ListParams, invalid_state, ok, read_body
 from hirebridge.ats.serializers import JOB_STATUS, JOB_STATUS_IN, job_json, load_related
 from hirebridge.core.models import Job, JobStatus
 from hirebridge.db.types import utcnow
@@ -69,6 +71,10 @@ class JobSetStatus(AtsModel):
 
 class JobList(ListParams):
     status: list[JobStatusName] | None = Field(None, min_length=1, max_length=4)
+    openedAfter: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
+    openedBefore: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
+    closedAfter: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
+    closedBefore: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
 
 
 def render(session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
@@ -133,10 +139,25 @@ async def job_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, JobList)
     statuses = sorted(set(params.status or ["Open", "Closed", "Archived"]))
     secret = get_runtime(request).signing_key
-    page = listing.start(secret, "job.list", caller.organization_id, params, {"status": statuses})
+    times = {
+        "openedAfter": params.openedAfter,
+        "openedBefore": params.openedBefore,
+        "closedAfter": params.closedAfter,
+        "closedBefore": params.closedBefore,
+    }
+    page = listing.start(secret, "job.list", caller.organization_id, params, {"status": statuses, **times})
     statement = listing.base_query(Job, caller.organization_id).where(
         Job.status.in_([JOB_STATUS_IN[s] for s in statuses])
     )
+    # At the millisecond, as the API answers times: "after" starts 1 ms later, "before" ends just before.
+    if params.openedAfter is not None:
+        statement = statement.where(Job.published_at >= listing.after_ms(params.openedAfter))
+    if params.openedBefore is not None:
+        statement = statement.where(Job.published_at < listing.epoch_ms(params.openedBefore))
+    if params.closedAfter is not None:
+        statement = statement.where(Job.closed_at >= listing.after_ms(params.closedAfter))
+    if params.closedBefore is not None:
+        statement = statement.where(Job.closed_at < listing.epoch_ms(params.closedBefore))
     return await in_transaction(request, lambda session: listing.fetch(session, secret, page, statement, Job, render))
 
 

@@ -7,6 +7,11 @@ by ``(createdAt, id)``, so rows created while a client pages are never skipped o
 since that sync began (minus ``SYNC_OVERLAP``, so a row whose transaction was still committing is not missed; a row
 may therefore come twice, which clients handle by upserting on ``id``).
 
+``createdAfter`` (epoch milliseconds, Ashby's) keeps only rows created after that moment; it is one of the filters a
+cursor or sync token is bound to. Times are compared at the millisecond, the precision the API answers with: an
+object whose ``createdAt`` is the value given is not "after" it. ``epoch_ms`` and ``after_ms`` turn such values into
+bounds for the endpoints' own filters (``job.list``'s ``openedAfter``...).
+
 Cursors and sync tokens are signed (``envelope.encode_cursor``) and bound to the endpoint, the organization and the
 request's filters: sent with other filters, to another endpoint or by another organization, they are refused with
 ``invalid_input`` naming the field.
@@ -18,7 +23,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_, select
@@ -42,6 +47,7 @@ class Listing:
     started_at: datetime
     since: datetime | None = None
     after: tuple[datetime, str] | None = None
+    created_after: datetime | None = None
 
 
 def _digest(filters: dict[str, Any]) -> str:
@@ -66,29 +72,46 @@ def _bound(data: dict[str, Any], endpoint: str, organization_id: str, digest: st
         raise invalid_input(field, "was issued for a request with other filters; send the same filters with it")
 
 
+def epoch_ms(value: int | None) -> datetime | None:
+    """A time given as milliseconds since the Unix epoch (Ashby's ``createdAfter``, ``openedAfter``...)."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=value) if value is not None else None
+
+
+def after_ms(value: int | None) -> datetime | None:
+    """The first moment that is after ``value`` (epoch ms) at millisecond precision: compare with ``>=``."""
+    return epoch_ms(value + 1) if value is not None else None
+
+
 def start(
     secret: str, endpoint: str, organization_id: str, params: ListParams, filters: dict[str, Any] | None = None
 ) -> Listing:
     """The listing ``params`` describe; ``invalid_input`` for a cursor or token that is forged or misplaced."""
-    digest = _digest(filters or {})
+    filters = dict(filters or {})
+    if params.createdAfter is not None:
+        filters["createdAfter"] = params.createdAfter
+    digest = _digest(filters)
+    created_after = after_ms(params.createdAfter)
     if params.cursor:
         data = decode_cursor(secret, params.cursor, purpose="cursor", field="cursor")
         _bound(data, endpoint, organization_id, digest, "cursor")
         since = _time(data["s"], "cursor") if data.get("s") else None
         after = (_time(data.get("t"), "cursor"), str(data.get("i")))
-        return Listing(endpoint, organization_id, digest, params.limit, _time(data.get("b"), "cursor"), since, after)
+        started = _time(data.get("b"), "cursor")
+        return Listing(endpoint, organization_id, digest, params.limit, started, since, after, created_after)
     since = None
     if params.syncToken:
         data = decode_cursor(secret, params.syncToken, purpose="sync", field="syncToken")
         _bound(data, endpoint, organization_id, digest, "syncToken")
         since = _time(data.get("s"), "syncToken")
-    return Listing(endpoint, organization_id, digest, params.limit, utcnow(), since)
+    return Listing(endpoint, organization_id, digest, params.limit, utcnow(), since, None, created_after)
 
 
 def apply(listing: Listing, statement: Select[tuple[T]], model: Any) -> Select[tuple[T]]:
     """``statement`` (already filtered by organization and filters) narrowed to this page, one extra row to peek."""
     if listing.since is not None:
         statement = statement.where(model.updated_at >= listing.since)
+    if listing.created_after is not None:
+        statement = statement.where(model.created_at >= listing.created_after)
     if listing.after is not None:
         created_at, last_id = listing.after
         statement = statement.where(

@@ -1,4 +1,5 @@
-"""Stored answers for ``Idempotency-Key`` (Stripe semantics: replay for 24 h, reject a different body)."""
+"""The ATS API's own records: stored answers for ``Idempotency-Key`` (Stripe semantics: replay for 24 h, reject a
+different body), and Ashby's offer processes (``offerProcess.start`` -> ``offer.start`` -> ``offer.create``)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,19 @@ class IdempotencyRecord(IdMixin, TimestampMixin, Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+
+
+class OfferProcess(IdMixin, TimestampMixin, Base):
+    """An application's offer process: ``form_id`` is the offer form ``offer.start`` handed out last (it becomes the
+    offer's version id), ``offer_id`` the offer ``offer.create`` made from it."""
+
+    __tablename__ = "ats_offer_processes"
+
+    organization_id: Mapped[str] = mapped_column(
+        UUIDString(), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    application_id: Mapped[str] = mapped_column(
+        UUIDString(), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    form_id: Mapped[str | None] = mapped_column(UUIDString())
+    offer_id: Mapped[str | None] = mapped_column(UUIDString(), ForeignKey("offers.id", ondelete="SET NULL"))

@@ -1,11 +1,17 @@
 """``offer.create``, ``offer.info``, ``offer.list`` and ``offer.setStatus`` (Ashby's offer object).
 
-Ashby builds offers through offer processes and forms (``offerProcess.start``, ``offer.start``, ``offer.create``
-with ``offerForm.fieldSubmissions``). hirebridge keeps one offer with one version per offer, so its ``offer.create``
-is simpler (**our shape**): {applicationId, startDate, salary{currencyCode, value}, and the extensions
-``salaryPeriod``, ``jobTitle``, ``customFields`` (an object of name -> value, sent to HRIS custom fields)}.
-An application has at most one offer in progress; another is refused (``offer_already_in_progress``) until the first
-is decided or cancelled.
+``offer.create`` takes two shapes:
+
+- Ashby's: {offerProcessId, offerFormId, offerForm.fieldSubmissions}, after ``offerProcess.start`` and
+  ``offer.start`` (see ``ats.offer_process``).
+- hirebridge's simple one (**an extension**): {applicationId, startDate, salary{currencyCode, value}, and
+  ``salaryPeriod``, ``jobTitle``, ``customFields`` (an object of name -> value, sent to HRIS custom fields)}.
+
+Sending fields of both is ``invalid_input`` naming the one that does not belong. hirebridge keeps one offer with one
+version per offer. An application has at most one offer in progress; another is refused
+(``offer_already_in_progress``) until the first is decided or cancelled.
+
+``offer.list`` filters by applicationId, offerStatus[], acceptanceStatus[] and Ashby's ``createdAfter``.
 
 ``offer.setStatus`` {offerId, offerStatus} is **a hirebridge extension** that moves an offer along Ashby's statuses:
 
@@ -34,10 +40,11 @@ from pydantic import Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hirebridge.ats import events, listing
+from hirebridge.ats import events, listing, offer_process
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
-from hirebridge.ats.envelope import AtsModel, ListParams, invalid_state, ok, read_body
+from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid_state, ok, read_body
+from hirebridge.ats.offer_process import OfferForm
 from hirebridge.ats.serializers import ACCEPTANCE_STATUS, offer_json
 from hirebridge.core.models import Application, Offer, OfferStatus
 from hirebridge.db.types import utcnow
@@ -92,7 +99,10 @@ class Salary(AtsModel):
 
 
 class OfferCreate(AtsModel):
-    applicationId: UUID
+    applicationId: UUID | None = Field(None, description="hirebridge's simple shape: the application")
+    offerProcessId: UUID | None = Field(None, description="Ashby's shape: the id offerProcess.start answered")
+    offerFormId: UUID | None = Field(None, description="Ashby's shape: the id offer.start answered")
+    offerForm: OfferForm | None = Field(None, description="Ashby's shape: the filled offer form")
     startDate: date | None = None
     salary: Salary | None = None
     salaryPeriod: Literal["Year", "Month", "Week", "Day", "Hour"] = "Year"
@@ -106,6 +116,22 @@ class OfferCreate(AtsModel):
             if not name or len(name) > 100:
                 raise ValueError("names must be 1 to 100 characters")
         return value
+
+    def check(self) -> None:
+        """One shape or the other, complete."""
+        if self.offerProcessId is not None:
+            for name in ("offerFormId", "offerForm"):
+                if getattr(self, name) is None:
+                    raise invalid_input(name, "is required with offerProcessId")
+            for name in ("applicationId", "startDate", "salary", "salaryPeriod", "jobTitle", "customFields"):
+                if name in self.model_fields_set:
+                    raise invalid_input(name, "is not part of Ashby's offer.create: submit it in offerForm")
+            return
+        for name in ("offerFormId", "offerForm"):
+            if getattr(self, name) is not None:
+                raise invalid_input("offerProcessId", f"is required with {name}")
+        if self.applicationId is None:
+            raise invalid_input("applicationId", "is required (or Ashby's offerProcessId, offerFormId and offerForm)")
 
 
 class OfferInfo(AtsModel):
@@ -136,10 +162,34 @@ def render(_session: Session, offers: list[Offer]) -> list[dict[str, Any]]:
 )
 async def offer_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, OfferCreate)
+    data.check()
+    form = offer_process.form_values(data.offerForm) if data.offerForm is not None else None
 
     def work(session: Session) -> dict[str, Any]:
         org = caller.organization_id
-        application = get_owned(session, Application, org, str(data.applicationId), "application", "applicationId")
+        process = None
+        if data.offerProcessId is not None and form is not None:
+            process = offer_process.form_process(session, org, str(data.offerProcessId), str(data.offerFormId))
+            application = session.get_one(Application, process.application_id)
+            salary = form.get("salary")
+            values: dict[str, Any] = {
+                "version_id": process.form_id,
+                "start_date": form.get("startDate"),
+                "salary": salary,
+                "salary_period": form.get("salaryPeriod") or "Year",
+                "job_title": form.get("jobTitle"),
+                "custom_fields": {},
+            }
+        else:
+            application = get_owned(session, Application, org, str(data.applicationId), "application", "applicationId")
+            values = {
+                "version_id": str(uuid.uuid4()),
+                "start_date": data.startDate,
+                "salary": data.salary,
+                "salary_period": data.salaryPeriod,
+                "job_title": data.jobTitle,
+                "custom_fields": dict(data.customFields),
+            }
         # Take the application's row lock first, so two concurrent creates see each other's offer.
         session.execute(
             update(Application)
@@ -156,20 +206,20 @@ async def offer_create(request: Request, caller: Write) -> Response:
                 "The application already has an offer in progress; cancel or decide it first.",
                 offerId=open_offer,
             )
+        salary = values.pop("salary")
         offer = Offer(
             organization_id=org,
             application_id=application.id,
             status=S.WAITING_ON_APPROVAL_START,
-            version_id=str(uuid.uuid4()),
-            start_date=data.startDate,
-            salary_value=data.salary.value if data.salary is not None else None,
-            salary_currency=data.salary.currencyCode if data.salary is not None else None,
-            salary_period=data.salaryPeriod,
-            job_title=data.jobTitle,
-            custom_fields=dict(data.customFields),
+            salary_value=salary.value if salary is not None else None,
+            salary_currency=salary.currencyCode if salary is not None else None,
+            **values,
         )
         session.add(offer)
         session.flush()
+        if process is not None:
+            process.offer_id = offer.id
+            session.flush()
         return ok(offer_json(offer))
 
     return await write(request, caller, "offer.create", data, work)

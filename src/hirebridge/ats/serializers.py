@@ -6,26 +6,34 @@ What hirebridge stores differently, and how it shows:
   the HRIS employee a candidate became) appear in the object's ``customFields``, Ashby's place for extra values, as
   ``{"id", "title": "<system> <kind> id", "value": "<external id>", "isPrivate": false}``. The candidate's own custom
   fields follow as ``{"id", "title": <key>, "value", "isPrivate": false}``.
-- Jobs keep location and department as names: ``locationId``/``departmentId`` are null and the names are in the
-  extension fields ``locationName``/``departmentName``.
-- An application's stage is a name: ``currentInterviewStage`` has a stable id derived from it and a ``type`` that
-  follows the application's status.
-- Offers have one version: ``latestVersion`` carries ``startDate``, ``salary`` and the offer's custom fields.
+- Jobs keep location and department as names: ``locationId``/``departmentId`` are left out and the names are in the
+  extension fields ``locationName``/``departmentName``. Every job uses the default interview plan
+  (``ats.hiring_process``).
+- An application's ``currentInterviewStage`` is a stage of the default interview plan (``ats.hiring_process``); an
+  archived one's ``archiveReason`` is Ashby's object, with an id derived from the reason's text.
+- Offers have one version: ``latestVersion`` carries ``startDate`` (midnight UTC of the start day, as Ashby's
+  date-time), ``salary`` and the offer's custom fields; ``formDefinition`` is the offer form.
+- A field Ashby's schema does not let be null is left out when hirebridge has no value for it; ``profileUrl`` is the
+  candidate's ``GET /candidate.info?id=`` address in this service.
+- Custom field values are those Ashby's schema allows (string, number, boolean, list of strings, currency); a value
+  of another kind is answered as its JSON text, and an empty (null) value is left out.
 """
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hirebridge.ats import hiring_process
+from hirebridge.ats.hiring_process import stable_id
 from hirebridge.core.models import (
     Application,
     ApplicationStatus,
@@ -38,8 +46,6 @@ from hirebridge.core.models import (
     StoredFile,
 )
 from hirebridge.hris.models import HrisConnection, RemoteRecord
-
-_NAMESPACE = uuid.UUID("6f1c7f52-5b0e-4d43-9b4e-1f0c2a8f9d11")
 
 JOB_STATUS = {
     JobStatus.DRAFT: "Draft",
@@ -65,11 +71,6 @@ APPROVAL_STATUS = {
     OfferStatus.CANDIDATE_ACCEPTED: "Approved",
     OfferStatus.CANDIDATE_REJECTED: "Approved",
 }
-
-
-def stable_id(*parts: str) -> str:
-    """A UUID that is always the same for the same parts (for values hirebridge keeps without an id)."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
 
 
 def iso(value: datetime | None) -> str | None:
@@ -109,7 +110,7 @@ def load_related(session: Session, organization_id: str, entity_ids: Iterable[st
     )
     for row in rows:
         related.external_ids[row.entity_id].append(
-            {"id": row.id, "title": f"{row.system} {row.kind} id", "value": row.external_id, "isPrivate": False}
+            {"id": row.id, "isPrivate": False, "title": f"{row.system} {row.kind} id", "value": row.external_id}
         )
     if not candidates:
         return related
@@ -123,9 +124,9 @@ def load_related(session: Session, organization_id: str, entity_ids: Iterable[st
         related.external_ids[record.candidate_id].append(
             {
                 "id": record.id,
+                "isPrivate": False,
                 "title": f"{system} {record.remote_kind} id",
                 "value": record.remote_id,
-                "isPrivate": False,
             }
         )
     applications = session.execute(
@@ -143,6 +144,11 @@ def load_related(session: Session, organization_id: str, entity_ids: Iterable[st
     for stored in files:
         related.files[stored.candidate_id].append(stored)
     return related
+
+
+def _present(body: dict[str, Any], *nullable: str) -> dict[str, Any]:
+    """``body`` without the keys whose value is None (unless Ashby's schema lets that key be null)."""
+    return {key: value for key, value in body.items() if value is not None or key in nullable}
 
 
 def _contact(value: str | None, kind: str = "Personal") -> dict[str, Any] | None:
@@ -163,14 +169,48 @@ def _current_experience(candidate: Candidate) -> dict[str, Any]:
     return (current or experiences or [{}])[0]
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def custom_value(value: Any) -> Any:
+    """A stored custom field value as one Ashby's schema allows (None: leave the field out)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("currencyCode"), str)
+        and isinstance(value.get("value"), int | float)
+    ):
+        return {"value": value["value"], "currencyCode": value["currencyCode"]}
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def _own_custom_fields(owner_id: str, values: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return [
-        {"id": stable_id(owner_id, "customField", str(key)), "title": str(key), "value": value, "isPrivate": False}
-        for key, value in sorted((values or {}).items())
-    ]
+    fields = []
+    for key, raw in sorted((values or {}).items()):
+        value = custom_value(raw)
+        if value is not None:
+            fields.append(
+                {
+                    "id": stable_id(owner_id, "customField", str(key)),
+                    "isPrivate": False,
+                    "title": str(key),
+                    "value": value,
+                }
+            )
+    return fields
 
 
-def candidate_json(candidate: Candidate, related: Related) -> dict[str, Any]:
+def profile_url(public_url: str, candidate_id: str) -> str:
+    return f"{public_url.rstrip('/')}/candidate.info?id={candidate_id}"
+
+
+def candidate_json(candidate: Candidate, related: Related, public_url: str) -> dict[str, Any]:
     email = _contact(candidate.email)
     phone = _contact(candidate.phone)
     files = [_file_handle(f) for f in related.files.get(candidate.id, [])]
@@ -183,120 +223,119 @@ def candidate_json(candidate: Candidate, related: Related) -> dict[str, Any]:
             "locationSummary": candidate.location,
             "locationComponents": [],
         }
-    return {
-        "id": candidate.id,
-        "createdAt": iso(candidate.created_at),
-        "updatedAt": iso(candidate.updated_at),
-        "name": candidate.name,
-        "primaryEmailAddress": email,
-        "emailAddresses": [email] if email else [],
-        "primaryPhoneNumber": phone,
-        "phoneNumbers": [phone] if phone else [],
-        "socialLinks": [],
-        "tags": [],
-        "position": experience.get("role"),
-        "company": experience.get("organization"),
-        "school": None,
-        "applicationIds": list(related.application_ids.get(candidate.id, [])),
-        "resumeFileHandle": _file_handle(resumes[-1]) if resumes else None,
-        "fileHandles": files,
-        "customFields": related.external_ids.get(candidate.id, [])
-        + _own_custom_fields(candidate.id, candidate.custom_fields),
-        "profileUrl": None,
-        "source": None,
-        "creditedToUser": None,
-        "timezone": None,
-        "location": location,
-    }
+    return _present(
+        {
+            "id": candidate.id,
+            "createdAt": iso(candidate.created_at),
+            "updatedAt": iso(candidate.updated_at),
+            "name": candidate.name,
+            "primaryEmailAddress": email,
+            "emailAddresses": [email] if email else [],
+            "primaryPhoneNumber": phone,
+            "phoneNumbers": [phone] if phone else [],
+            "socialLinks": [],
+            "tags": [],
+            "position": _text(experience.get("role")),
+            "company": _text(experience.get("organization")),
+            "applicationIds": list(related.application_ids.get(candidate.id, [])),
+            "resumeFileHandle": _file_handle(resumes[-1]) if resumes else None,
+            "fileHandles": files,
+            "customFields": related.external_ids.get(candidate.id, [])
+            + _own_custom_fields(candidate.id, candidate.custom_fields),
+            "profileUrl": profile_url(public_url, candidate.id),
+            "location": location,
+        }
+    )
+
+
+EMPLOYMENT_TYPES = ("FullTime", "PartTime", "Intern", "Contract", "Temporary")
 
 
 def job_json(job: Job, related: Related | None = None) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "title": job.title,
-        "confidential": False,
-        "status": JOB_STATUS[job.status],
-        "employmentType": job.employment_type,
-        "locationId": None,
-        "departmentId": None,
-        "locationName": job.location,
-        "departmentName": job.department,
-        "defaultInterviewPlanId": None,
-        "interviewPlanIds": [],
-        "customFields": related.external_ids.get(job.id, []) if related is not None else [],
-        "jobPostingIds": [],
-        "customRequisitionId": None,
-        "hiringTeam": [],
-        "createdAt": iso(job.created_at),
-        "updatedAt": iso(job.updated_at),
-        "openedAt": iso(job.published_at),
-        "closedAt": iso(job.closed_at),
-    }
-
-
-_STAGE_TYPE = {
-    ApplicationStatus.ACTIVE: "Active",
-    ApplicationStatus.HIRED: "Hired",
-    ApplicationStatus.ARCHIVED: "Archived",
-    ApplicationStatus.LEAD: "Lead",
-}
+    plan = hiring_process.plan_id(job.organization_id)
+    return _present(
+        {
+            "id": job.id,
+            "title": job.title,
+            "confidential": False,
+            "status": JOB_STATUS[job.status],
+            "employmentType": job.employment_type if job.employment_type in EMPLOYMENT_TYPES else "FullTime",
+            "locationName": job.location,
+            "departmentName": job.department,
+            "defaultInterviewPlanId": plan,
+            "interviewPlanIds": [plan],
+            "customFields": related.external_ids.get(job.id, []) if related is not None else [],
+            "jobPostingIds": [],
+            "hiringTeam": [],
+            "createdAt": iso(job.created_at),
+            "updatedAt": iso(job.updated_at),
+            "openedAt": iso(job.published_at),
+            "closedAt": iso(job.closed_at),
+        }
+    )
 
 
 def application_json(application: Application, related: Related | None = None) -> dict[str, Any]:
     candidate, job = application.candidate, application.job
+    organization_id = application.organization_id
     archive_reason = None
     if application.status == ApplicationStatus.ARCHIVED and application.archive_reason:
-        archive_reason = {"id": application.archive_reason, "text": application.archive_reason, "reasonType": None}
-    return {
-        "id": application.id,
-        "createdAt": iso(application.created_at),
-        "updatedAt": iso(application.updated_at),
-        "status": application.status.value,
-        "customFields": related.external_ids.get(application.id, []) if related is not None else [],
-        "candidate": {
-            "id": candidate.id,
-            "name": candidate.name,
-            "primaryEmailAddress": _contact(candidate.email),
-            "primaryPhoneNumber": _contact(candidate.phone),
-        },
-        "currentInterviewStage": {
-            "id": stable_id(application.organization_id, "stage", application.current_stage),
-            "title": application.current_stage,
-            "type": _STAGE_TYPE[application.status],
-            "orderInInterviewPlan": None,
-            "interviewStageGroupId": None,
-            "interviewPlanId": None,
-        },
-        "source": None,
-        "archiveReason": archive_reason,
-        "job": {"id": job.id, "title": job.title, "locationId": None, "departmentId": None},
-        "creditedToUser": None,
-        "hiringTeam": [],
-        "appliedViaJobPostingId": None,
-        "submitterClientIp": None,
-        "submitterUserAgent": None,
-    }
+        archive_reason = hiring_process.archive_reason_json(organization_id, application.archive_reason)
+    return _present(
+        {
+            "id": application.id,
+            "createdAt": iso(application.created_at),
+            "updatedAt": iso(application.updated_at),
+            "status": application.status.value,
+            "customFields": related.external_ids.get(application.id, []) if related is not None else [],
+            "candidate": _present(
+                {
+                    "id": candidate.id,
+                    "name": candidate.name,
+                    "primaryEmailAddress": _contact(candidate.email),
+                    "primaryPhoneNumber": _contact(candidate.phone),
+                }
+            ),
+            "currentInterviewStage": hiring_process.current_stage(
+                organization_id, application.status, application.current_stage
+            ),
+            "archiveReason": archive_reason,
+            "job": {"id": job.id, "title": job.title},
+            "hiringTeam": [],
+        }
+    )
+
+
+def start_date(value: date | None) -> str | None:
+    """An offer's start day as Ashby's date-time: midnight UTC of that day."""
+    return iso(datetime.combine(value, time(0), tzinfo=UTC)) if value is not None else None
 
 
 def offer_json(offer: Offer) -> dict[str, Any]:
     salary = None
     if offer.salary_value is not None and offer.salary_currency:
         salary = {"currencyCode": offer.salary_currency, "value": money(offer.salary_value)}
-    return {
-        "id": offer.id,
-        "decidedAt": iso(offer.decided_at),
-        "applicationId": offer.application_id,
-        "acceptanceStatus": ACCEPTANCE_STATUS[offer.status],
-        "offerStatus": offer.status.value,
-        "latestVersion": {
+    version = _present(
+        {
             "id": offer.version_id,
-            "startDate": day(offer.start_date),
+            "startDate": start_date(offer.start_date),
             "salary": salary,
             "createdAt": iso(offer.created_at),
-            "openingId": None,
             "customFields": _own_custom_fields(offer.version_id, offer.custom_fields),
             "fileHandles": [],
-            "author": None,
             "approvalStatus": APPROVAL_STATUS.get(offer.status),
         },
-    }
+        "approvalStatus",
+    )
+    return _present(
+        {
+            "id": offer.id,
+            "decidedAt": iso(offer.decided_at),
+            "applicationId": offer.application_id,
+            "acceptanceStatus": ACCEPTANCE_STATUS[offer.status],
+            "offerStatus": offer.status.value,
+            "latestVersion": version,
+            "versions": [version],
+            "formDefinition": hiring_process.offer_form_definition(offer.organization_id),
+        }
+    )

@@ -2,7 +2,9 @@
 
 One event type per webhook (``webhookType``), a ``requestUrl`` and an optional ``secretToken`` that signs every
 payload (see ``ats.events``). Writes need ``apiKeysWrite`` and reads ``apiKeysRead``, as in Ashby. The secret is
-stored encrypted and never answered (``hasSecretToken`` says whether one is set). Deleting keeps the row, marked
+stored encrypted; ``webhook.create`` and ``webhook.update`` answer ``secretToken`` as Ashby does, but only the token
+that very request sent, never a stored one (``hasSecretToken``, an extension, says whether one is set).
+``webhook.list`` is a hirebridge extension. Deleting keeps the row, marked
 deleted, so the deliveries already made still name their subscription.
 """
 
@@ -80,14 +82,18 @@ class WebhookUpdate(WebhookRef):
         return _check_url(value) if value is not None else None
 
 
-def webhook_json(subscription: WebhookSubscription) -> dict[str, Any]:
-    return {
+def webhook_json(subscription: WebhookSubscription, sent_secret: str | None = None) -> dict[str, Any]:
+    """The webhook setting; ``sent_secret`` is the token the request being answered sent, if it sent one."""
+    body: dict[str, Any] = {
         "id": subscription.id,
         "enabled": subscription.is_active,
         "requestUrl": subscription.url,
         "webhookType": (subscription.events or [""])[0],
         "hasSecretToken": subscription.secret_encrypted is not None,
     }
+    if sent_secret is not None:
+        body["secretToken"] = sent_secret
+    return body
 
 
 def _get(session: Session, organization_id: str, webhook_id: UUID) -> WebhookSubscription:
@@ -133,7 +139,7 @@ async def webhook_create(request: Request, caller: ApiCaller = Depends(require("
             )
             session.add(row)
             session.flush()
-            answer = webhook_json(row)
+            answer = webhook_json(row, body.secretToken)
         warnings = (
             None
             if body.webhookType in EMITTED_TYPES
@@ -200,7 +206,7 @@ async def webhook_update(request: Request, caller: ApiCaller = Depends(require("
             if body.enabled is not None:
                 row.is_active = body.enabled
             session.flush()
-            return ok(webhook_json(row))
+            return ok(webhook_json(row, body.secretToken))
 
     return await run_in_threadpool(work)
 
