@@ -44,6 +44,11 @@ Surface = Literal["ats", "partner", "token"]
 EXAMPLE_REQUEST_ID = "5f0c6a3e9b2d4c1e8a7f6b5c4d3e2a19"
 EXAMPLE_ID = "3b1d7a52-8c4e-4f0a-9d6b-2e5f7c8a9b10"
 DOCS_ASSETS = "/docs-assets"
+# The docs pages load nothing from elsewhere (Redoc's footer would fetch its logo from a CDN).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:"
+)
 _KEY = "x-hirebridge-declaration"
 _REF = "#/components/schemas/{model}"
 _SECURITY = {
@@ -283,8 +288,9 @@ def build(app: FastAPI) -> dict[str, Any]:
             if key is not None:
                 declared.append((route, method.lower(), operation, _DECLARATIONS[key]))
     models = {d.body for _, _, _, d in declared if d.body is not None}
-    schemas.update(_model_schemas([*models, AshbyError, PartnerError]))
-    schemas.update(openapi_results.schemas(_REF))
+    results = openapi_results.schemas(_REF)
+    schemas.update(_model_schemas([*models, AshbyError, PartnerError], taken=set(results)))
+    schemas.update(results)
     used: set[str] = set()
     for route, method, operation, declaration in sorted(declared, key=lambda d: (d[1] != "post", len(d[0].path))):
         operation["operationId"] = _operation_id(route, method, declaration, used)
@@ -307,20 +313,27 @@ def _operation_id(route: APIRoute, method: str, declaration: Declaration, used: 
     return chosen
 
 
-def _model_schemas(models: Iterable[type[BaseModel]]) -> dict[str, Any]:
+def _model_schemas(models: Iterable[type[BaseModel]], *, taken: set[str]) -> dict[str, Any]:
+    """The models' JSON Schemas (validation mode: what a request may carry) as components. A model named like a
+    results schema (``OfferStart`` the request, ``OfferStart`` Ashby's answer) becomes ``<Name>Body``."""
     ordered = sorted(models, key=lambda m: (m.__name__, m.__module__))
     refs, definitions = models_json_schema([(m, "validation") for m in ordered], ref_template=_REF)
-    _BODY_REFS.update({m: refs[(m, "validation")]["$ref"] for m in ordered})
-    result: dict[str, Any] = definitions.get("$defs", {})
+    text = json.dumps({"refs": {str(i): refs[(m, "validation")]["$ref"] for i, m in enumerate(ordered)}, **definitions})
+    clashes = sorted(taken & set(definitions.get("$defs", {})))
+    for name in clashes:
+        text = text.replace(json.dumps(_REF.format(model=name)), json.dumps(_REF.format(model=f"{name}Body")))
+    renamed = json.loads(text)
+    for name in clashes:
+        renamed["$defs"][f"{name}Body"] = {**renamed["$defs"].pop(name), "title": f"{name}Body"}
+    _BODY_REFS.update({m: renamed["refs"][str(i)] for i, m in enumerate(ordered)})
+    result: dict[str, Any] = renamed.get("$defs", {})
     return result
 
 
 _BODY_REFS: dict[type[BaseModel], str] = {}
 
 
-def _complete(
-    route: APIRoute, operation: dict[str, Any], declaration: Declaration, schemas: dict[str, Any]
-) -> None:
+def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declaration, schemas: dict[str, Any]) -> None:
     operation["security"] = _security(route, declaration)
     if declaration.body is not None:
         schema = {"$ref": _BODY_REFS[declaration.body]}
@@ -449,7 +462,7 @@ def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}/openapi.json",
             title=f"{app.title} - API reference",
             swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
@@ -457,17 +470,21 @@ def install(app: FastAPI) -> None:
             swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
             swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0},
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=f"{root}/openapi.json",
             title=f"{app.title} - API reference",
             redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
             with_google_fonts=False,
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
 
 __all__ = ["TOKEN_ERRORS", "TokenRequest", "ats", "build", "error", "install", "partner", "token"]

@@ -54,7 +54,7 @@ def scope(permission: str) -> str:
     "/apiKey.info",
     tags=["ats: api keys"],
     summary="The calling API key (apiKeysRead)",
-    openapi_extra=ats(AtsModel, "ApiKey"),
+    openapi_extra=ats(AtsModel, "ApiKeyInfo"),
 )
 async def api_key_info(
     request: Request, caller: Annotated[ApiCaller, Depends(require("apiKeysRead"))]

@@ -18,6 +18,7 @@ from hirebridge.ats import hiring_process
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, not_found, page, read_body
 from hirebridge.ats.listing import after_ms
+from hirebridge.openapi import EXAMPLE_ID, ats
 
 router = APIRouter(tags=["ats: interview plans"])
 Read = Annotated[ApiCaller, Depends(require("hiringProcessMetadataRead"))]
@@ -34,6 +35,7 @@ class InterviewStageList(AtsModel):
 @router.post(
     "/interviewPlan.list",
     summary="The interview plans: the default one (hiringProcessMetadataRead)",
+    openapi_extra=ats(InterviewPlanList, "InterviewPlan", many=True),
 )
 async def interview_plan_list(request: Request, caller: Read) -> dict[str, Any]:
     params = await read_body(request, InterviewPlanList)
@@ -49,6 +51,12 @@ async def interview_plan_list(request: Request, caller: Read) -> dict[str, Any]:
 @router.post(
     "/interviewStage.list",
     summary="The stages of an interview plan, in order (hiringProcessMetadataRead)",
+    openapi_extra=ats(
+        InterviewStageList,
+        "InterviewStage",
+        many=True,
+        errors=[not_found("interview_plan", EXAMPLE_ID, field="interviewPlanId")],
+    ),
 )
 async def interview_stage_list(request: Request, caller: Read) -> dict[str, Any]:
     data = await read_body(request, InterviewStageList)

@@ -31,6 +31,7 @@ from hirebridge.ats.common import get_owned, write
 from hirebridge.ats.envelope import AtsModel, invalid_input, invalid_state, not_found, ok, read_body
 from hirebridge.ats.models import OfferProcess
 from hirebridge.core.models import Application, Offer, OfferStatus
+from hirebridge.openapi import ats, error
 
 router = APIRouter(tags=["ats: offers"])
 Write = Annotated[ApiCaller, Depends(require("offersWrite"))]
@@ -81,6 +82,12 @@ def _open_process(session: Session, application_id: str) -> OfferProcess | None:
 @router.post(
     "/offerProcess.start",
     summary="Start an application's offer process, as Ashby (offersWrite)",
+    openapi_extra=ats(
+        OfferProcessStart,
+        "OfferProcess",
+        idempotent=True,
+        errors=[error("offer_already_in_progress", "Cancel it first.")],
+    ),
 )
 async def offer_process_start(request: Request, caller: Write) -> Response:
     data = await read_body(request, OfferProcessStart)
@@ -112,6 +119,9 @@ async def offer_process_start(request: Request, caller: Write) -> Response:
 @router.post(
     "/offer.start",
     summary="A new offer form for an offer process, as Ashby (offersWrite)",
+    openapi_extra=ats(
+        OfferStart, "OfferStart", idempotent=True, errors=[error("offer_already_created", "It has its offer.")]
+    ),
 )
 async def offer_start(request: Request, caller: Write) -> Response:
     data = await read_body(request, OfferStart)

@@ -105,7 +105,9 @@ def _get(session: Session, organization_id: str, webhook_id: UUID) -> WebhookSub
 
 @router.post(
     "/webhook.create",
-    openapi_extra=ats(WebhookCreate, "Webhook", errors=[error("webhook_limit_reached", "At most 100 webhooks.")]),
+    openapi_extra=ats(
+        WebhookCreate, "WebhookSettingWithSecret", errors=[error("webhook_limit_reached", "At most 100 webhooks.")]
+    ),
 )
 async def webhook_create(request: Request, caller: ApiCaller = Depends(require("apiKeysWrite"))) -> Any:
     body = await read_body(request, WebhookCreate)
@@ -152,7 +154,7 @@ async def webhook_create(request: Request, caller: ApiCaller = Depends(require("
 
 @router.post(
     "/webhook.info",
-    openapi_extra=ats(WebhookRef, "Webhook", errors=[error("webhook_not_found", "Webhook not found.")]),
+    openapi_extra=ats(WebhookRef, "WebhookSetting", errors=[error("webhook_not_found", "Webhook not found.")]),
 )
 async def webhook_info(request: Request, caller: ApiCaller = Depends(require("apiKeysRead"))) -> Any:
     body = await read_body(request, WebhookRef)
@@ -167,7 +169,7 @@ async def webhook_info(request: Request, caller: ApiCaller = Depends(require("ap
 
 @router.post(
     "/webhook.list",
-    openapi_extra=ats(None, "Webhook", many=True),
+    openapi_extra=ats(None, "WebhookSetting", many=True),
 )
 async def webhook_list(request: Request, caller: ApiCaller = Depends(require("apiKeysRead"))) -> Any:
     runtime = get_runtime(request)
@@ -190,7 +192,9 @@ async def webhook_list(request: Request, caller: ApiCaller = Depends(require("ap
 
 @router.post(
     "/webhook.update",
-    openapi_extra=ats(WebhookUpdate, "Webhook", errors=[error("webhook_not_found", "Webhook not found.")]),
+    openapi_extra=ats(
+        WebhookUpdate, "WebhookSettingWithSecret", errors=[error("webhook_not_found", "Webhook not found.")]
+    ),
 )
 async def webhook_update(request: Request, caller: ApiCaller = Depends(require("apiKeysWrite"))) -> Any:
     body = await read_body(request, WebhookUpdate)
