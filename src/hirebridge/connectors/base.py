@@ -14,11 +14,14 @@ import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["Connector", "Hire", "RemoteRef", "parse_credentials"]
+__all__ = ["REDACTED", "Connector", "Hire", "PreparedRequest", "RemoteRef", "parse_credentials"]
+
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,32 @@ class RemoteRef:
     """The vendor's record of a hire."""
 
     remote_id: str
-    kind: str = "employee"
+    kind: str = "employee"  # or "pre_hire": a record that becomes an employee later (Workday), with another id
+    # The pre-hire an employee was hired from, when the HRIS gives them different ids (Workday's Applicant_ID).
+    pre_hire_id: str | None = None
     # The status of the answer that named the record, for the attempt log; not part of the record's identity.
     http_status: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """The exact request a push would send, for ``hrisPush.preview``: nothing is sent to build it.
+
+    ``url`` is the full URL; ``headers`` are those the connector sets (not httpx's own such as Content-Length), with
+    every secret replaced by ``REDACTED`` (``Authorization: Basic [redacted]``); ``body`` is the JSON value sent, or
+    the text of a non-JSON body (a SOAP envelope, its password redacted), or None.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: Any = None
+
+    @property
+    def path(self) -> str:
+        """The URL's path and query, without scheme and host."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class Connector(Protocol):
@@ -91,8 +117,16 @@ class Connector(Protocol):
         """Create the record; OutcomeUnknownError if the answer was lost after the request was sent."""
         ...
 
-    def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
-        """Update the record; returns the HTTP status of the vendor's answer, or None if nothing needed sending."""
+    def update(self, remote_id: str, payload: dict[str, Any]) -> int | RemoteRef | None:
+        """Update the record; returns the HTTP status of the vendor's answer, or None if nothing needed sending, or
+        the record's new ``RemoteRef`` when the update changed which record it is (a pre-hire hired as an employee)."""
+        ...
+
+    def preview(self, hire: Hire, remote_id: str | None = None) -> PreparedRequest | None:
+        """The write a push of ``hire`` would send, built by the same code that sends it, without sending anything:
+        the create, or with ``remote_id`` (the record a previous push made) the update; None when that update would
+        send nothing. Secrets are redacted. Raises RejectedError as ``build_payload`` does, AuthError for credentials
+        that cannot be used."""
         ...
 
 

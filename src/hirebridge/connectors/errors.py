@@ -9,8 +9,10 @@
      └── AuthError                    wrong or expired credentials, or a missing permission; final until fixed
 
 Transport failures are sorted here (``from_transport_error``, applied by ``transport.send``). Each vendor sorts its
-own statuses in one ``raise_for_response`` in its ``connector.py``, with the helpers below (``server_error``,
-``parse_retry_after``, ``body_message``), because a status means different things per vendor.
+own statuses in one ``raise_for_response`` in its ``connector.py``, because a status means different things per
+vendor; it builds every error from the answer with the class's ``from_response`` (status, the body's first 2 KB and
+the endpoint kept on the error; ``RetryableError.from_response`` reads ``Retry-After`` itself) and the helpers below
+(``server_error``, ``body_message``). Nothing else in a connector guesses at a status.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -28,17 +30,62 @@ MAX_MESSAGE_CHARS = 1000
 MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
+MAX_KEPT_BODY_CHARS = 2048
+
+
 class ConnectorError(Exception):
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        body: str | None = None,
+        endpoint: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
+        self.body = body  # the vendor's answer (first 2 KB), for the attempt log; never shown to other tenants
+        self.endpoint = endpoint  # "POST /v1/people": the call that failed, without host or query
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, message: str) -> Self:
+        """The error an HTTP answer amounts to, keeping its status, body and endpoint."""
+        return cls(message, **_answer(response))
 
 
 class RetryableError(ConnectorError):
-    def __init__(self, message: str, *, http_status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message, http_status=http_status)
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+        body: str | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(message, http_status=http_status, body=body, endpoint=endpoint)
         self.retry_after = retry_after
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, message: str, *, retry_after: float | None = None) -> Self:
+        """As ``ConnectorError.from_response``; the wait is ``retry_after`` if given, else the answer's
+        ``Retry-After`` (seconds or an HTTP date), else None (the push domain backs off on its own)."""
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return cls(message, retry_after=retry_after, **_answer(response))
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    body = response.text[:MAX_KEPT_BODY_CHARS] if response.content else None
+    endpoint = None
+    try:
+        request = response.request
+    except RuntimeError:  # a response built without a request (tests)
+        request = None
+    if request is not None:
+        endpoint = f"{request.method} {request.url.path}"
+    return {"http_status": response.status_code, "body": body, "endpoint": endpoint}
 
 
 class OutcomeUnknownError(RetryableError):
@@ -85,10 +132,10 @@ def server_error(response: httpx.Response, *, write: bool, retry_after: float | 
     status = response.status_code
     message = f"the HRIS had a server error (HTTP {status})"
     if write and status in (500, 504):
-        return OutcomeUnknownError(
-            f"{message}; the write may have been applied", http_status=status, retry_after=retry_after
+        return OutcomeUnknownError.from_response(
+            response, f"{message}; the write may have been applied", retry_after=retry_after
         )
-    return RetryableError(message, http_status=status, retry_after=retry_after)
+    return RetryableError.from_response(response, message, retry_after=retry_after)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -18,9 +18,11 @@ from typing import Any
 
 import httpx
 
+from hirebridge.connectors.base import REDACTED, PreparedRequest
 from hirebridge.connectors.errors import RejectedError, ResponseTooLarge, from_transport_error
 from hirebridge.egress import GuardedTransport
 
+USER_AGENT = "hirebridge"
 MAX_LOGGED_BODY_CHARS = 2048
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 RECORDED_RESPONSE_HEADERS = (
@@ -101,6 +103,14 @@ class _RecordingTransport(httpx.BaseTransport):
 
 
 def _read_bounded(response: httpx.Response) -> bytes:
+    try:  # an inner transport (a test observer, say) may have read the answer already
+        content = response.content
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(content) > MAX_RESPONSE_BYTES:
+            raise ResponseTooLarge(f"the HRIS answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB")
+        return content
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_raw():
@@ -142,8 +152,22 @@ def make_http_client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         auth=auth,
         follow_redirects=False,
-        headers={"User-Agent": "hirebridge"},
+        headers={"User-Agent": USER_AGENT},
     )
+
+
+def request_headers(headers: Mapping[str, str] | None = None, *, json_body: bool = False) -> dict[str, str]:
+    """The headers ``send`` sets on a call (the client adds ``User-Agent``, httpx ``Host`` and ``Content-Length``)."""
+    out = {"Accept": "application/json", **(headers or {})}
+    if json_body:
+        # Exactly this value: BambooHR parses anything else (even with "; charset=utf-8") as XML.
+        out["Content-Type"] = "application/json"
+    return out
+
+
+def encode_json(body: Any) -> bytes:
+    """A JSON body exactly as ``send`` puts it on the wire."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def send(
@@ -160,17 +184,29 @@ def send(
 
     ``write`` says whether the call changes data the HRIS might have applied before its answer was lost.
     """
-    request_headers = {"Accept": "application/json", **(headers or {})}
-    content: bytes | None = None
-    if json_body is not None:
-        content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
-        # Exactly this value: BambooHR parses anything else (even with "; charset=utf-8") as XML.
-        request_headers["Content-Type"] = "application/json"
+    request_headers_ = request_headers(headers, json_body=json_body is not None)
+    content = encode_json(json_body) if json_body is not None else None
     try:
         return http.request(
-            method, url, content=content, headers=request_headers, auth=auth or httpx.USE_CLIENT_DEFAULT
+            method, url, content=content, headers=request_headers_, auth=auth or httpx.USE_CLIENT_DEFAULT
         )
     except httpx.TransportError as exc:
         raise from_transport_error(exc, write=write) from exc
     except httpx.InvalidURL as exc:
         raise RejectedError(f"the connection's base URL is not valid: {exc}") from exc
+
+
+def prepared_request(
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    auth_scheme: str | None = "Basic",
+) -> PreparedRequest:
+    """What ``send`` would put on the wire for this call, for a preview: the client's and ``send``'s headers, the
+    credentials replaced by ``Authorization: <scheme> [redacted]``. Nothing is sent."""
+    out = {"User-Agent": USER_AGENT, **request_headers(headers, json_body=json_body is not None)}
+    if auth_scheme:
+        out["Authorization"] = f"{auth_scheme} {REDACTED}"
+    return PreparedRequest(method=method, url=url, headers=out, body=json_body)

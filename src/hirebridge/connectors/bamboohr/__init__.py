@@ -1,4 +1,4 @@
-"""BambooHR: employees created over its REST API (classic ``/api/gateway.php/{companyDomain}/v1`` form)."""
+"""BambooHR: employees created over its REST API (``/api/gateway.php/{companyDomain}/v1`` or ``/api/v1`` form)."""
 
 from hirebridge.connectors.bamboohr.auth import BambooHRCredentials
 from hirebridge.connectors.bamboohr.connector import BambooHRConnector

@@ -1,15 +1,23 @@
 """BambooHR connector: create and update employees, and find one by email through a custom report.
 
-Wire facts (documentation.bamboohr.com, BambooHR/bhr-api-php ``specs/public.yaml``):
-- ``POST {base}/api/gateway.php/{companyDomain}/v1/employees/`` JSON -> 201, empty body, the new id as the last
-  segment of ``Location``. ``POST .../v1/employees/{id}/`` updates -> 200.
+Wire facts (documentation.bamboohr.com; BambooHR/bhr-api-php ``specs/public.yaml``, the OpenAPI of BambooHR's SDKs):
+- Two URL forms: ``{base}/api/gateway.php/{companyDomain}/v1/...`` (classic, base ``https://api.bamboohr.com``) and
+  ``https://{companyDomain}.bamboohr.com/api/v1/...`` (the OpenAPI's server). A connection whose base URL ends in
+  ``/api/v1`` uses the second form as given; any other base URL the classic form.
+- ``POST .../employees/`` JSON -> 201, empty body, the new id as the last segment of ``Location``.
+  ``POST .../employees/{id}/`` updates -> 200. Employee id ``0`` means the API key's own employee (OpenAPI
+  get-employee), so it is never a record we update.
 - Basic auth: the API key is the user name, the password is any string.
-- No email filter anywhere: ``POST .../v1/reports/custom?format=JSON`` ``{"fields": [...]}`` returns every
+- No email filter anywhere: ``POST .../reports/custom?format=JSON`` ``{"fields": [...]}`` returns every
   employee, Active and Inactive, as ``{"employees": [{"id": ..., "workEmail": ...}]}``; match on our side. Its body is
   read as XML unless Content-Type is exactly ``application/json``.
-- Errors: the text is in the ``X-BambooHR-Error-Message`` header (also spelt ``...-Messsage``). 503 with
-  ``Retry-After`` is throttling; 429 on a create means the account reached its employee limit; 409 a duplicate
-  email; 400/406 invalid data or unknown fields; 401 a bad key; 403 a missing permission.
+- Errors: the text is in the ``X-BambooHR-Error-Message`` header (also spelt ``...-Messsage``). Since 2026-09-16 a
+  rate-limited call answers 429 with ``Retry-After`` and 503 means only "temporarily unavailable" (docs "Planned
+  Changes to the API"): both are retried, after ``Retry-After``. Before that, 429 meant "Limit Exceeded: the account
+  has reached its employee limit" (help page "API Error Code Definitions"); the docs name no new signal for it, and
+  say every rate-limited answer carries ``Retry-After``, so a 429 to a create *without* ``Retry-After`` is read as the
+  employee limit and refused with BambooHR's words. 409 a duplicate email or invalid value; 400/406 invalid data or
+  unknown fields; 401 a bad key; 403 a missing permission.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from pydantic import BaseModel
 
 from hirebridge.connectors.bamboohr.auth import BambooHRCredentials, basic_auth
 from hirebridge.connectors.bamboohr.mapping import DEFAULT_TARGETS, build_payload
-from hirebridge.connectors.base import Hire, RemoteRef, parse_credentials
+from hirebridge.connectors.base import Hire, PreparedRequest, RemoteRef, parse_credentials
 from hirebridge.connectors.errors import (
     AuthError,
     OutcomeUnknownError,
@@ -32,12 +40,12 @@ from hirebridge.connectors.errors import (
     RetryableError,
     body_message,
     clip,
-    parse_retry_after,
     server_error,
 )
-from hirebridge.connectors.transport import send
+from hirebridge.connectors.transport import prepared_request, send
 
-_EMPLOYEE_ID = re.compile(r"^[0-9]{1,20}$")
+# Not 0: "the special employee ID of zero (0) means to use the employee ID associated with the API key".
+_EMPLOYEE_ID = re.compile(r"^[1-9][0-9]{0,19}$")
 _ID_AT_END = re.compile(r"/([0-9]{1,20})/?$")
 _ERROR_HEADERS = ("X-BambooHR-Error-Message", "X-BambooHR-Error-Messsage")
 
@@ -96,17 +104,19 @@ class BambooHRConnector:
         response = self._call("POST", "/employees/", json_body=payload, operation="create")
         location = response.headers.get("Location", "")
         found = _ID_AT_END.search(urlsplit(location).path) if location else None
-        if found is None:
-            raise OutcomeUnknownError(
-                "BambooHR accepted the employee but gave no id in its Location header; it will be looked up",
-                http_status=response.status_code,
+        if found is None or not _EMPLOYEE_ID.match(found.group(1)):
+            raise OutcomeUnknownError.from_response(
+                response, "BambooHR accepted the employee but gave no id in its Location header; it will be looked up"
             )
         return RemoteRef(found.group(1), http_status=response.status_code)
 
     def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
-        if not _EMPLOYEE_ID.match(remote_id):
-            raise RejectedError(f"{remote_id!r} is not a BambooHR employee id")
-        return self._call("POST", f"/employees/{remote_id}/", json_body=payload, operation="update").status_code
+        return self._call("POST", self._employee_path(remote_id), json_body=payload, operation="update").status_code
+
+    def preview(self, hire: Hire, remote_id: str | None = None) -> PreparedRequest | None:
+        payload = self.build_payload(hire)
+        path = "/employees/" if remote_id is None else self._employee_path(remote_id)
+        return prepared_request("POST", self._url(path), json_body=payload)
 
     # -- HTTP --------------------------------------------------------------------------------------------------------
 
@@ -116,12 +126,28 @@ class BambooHRConnector:
             return target if isinstance(target, str) else None
         return DEFAULT_TARGETS["email"]
 
-    def _call(self, method: str, path: str, *, json_body: Any, operation: str) -> httpx.Response:
+    def _usable_credentials(self) -> BambooHRCredentials:
         if self._credentials is None:
             raise AuthError(self._credentials_problem or "BambooHR credentials are missing")
-        domain = quote(self._credentials.company_domain, safe="")
-        url = f"{self._base_url}/api/gateway.php/{domain}/v1{path}"
-        auth = basic_auth(self._credentials)
+        return self._credentials
+
+    def _employee_path(self, remote_id: str) -> str:
+        if not _EMPLOYEE_ID.match(remote_id):
+            raise RejectedError(f"{remote_id!r} is not a BambooHR employee id")
+        return f"/employees/{remote_id}/"
+
+    def _url(self, path: str) -> str:
+        """The call's URL in the connection's form: ``{base}{path}`` for a base ending in ``/api/v1``, else the
+        classic ``{base}/api/gateway.php/{companyDomain}/v1{path}``."""
+        credentials = self._usable_credentials()
+        if urlsplit(self._base_url).path.rstrip("/").endswith("/api/v1"):
+            return f"{self._base_url}{path}"
+        domain = quote(credentials.company_domain, safe="")
+        return f"{self._base_url}/api/gateway.php/{domain}/v1{path}"
+
+    def _call(self, method: str, path: str, *, json_body: Any, operation: str) -> httpx.Response:
+        url = self._url(path)
+        auth = basic_auth(self._usable_credentials())
         response = send(self._http, method, url, write=operation != "lookup", auth=auth, json_body=json_body)
         raise_for_response(response, operation=operation)
         return response
@@ -134,37 +160,34 @@ def raise_for_response(response: httpx.Response, *, operation: str) -> None:
         return
     said = vendor_message(response)
     if status == 401:
-        raise AuthError(said or "BambooHR did not accept the API key (HTTP 401)", http_status=status)
+        raise AuthError.from_response(response, said or "BambooHR did not accept the API key (HTTP 401)")
     if status == 403:
-        raise AuthError(
-            said or "the API key's BambooHR user lacks a permission this call needs (HTTP 403)", http_status=status
+        raise AuthError.from_response(
+            response, said or "the API key's BambooHR user lacks a permission this call needs (HTTP 403)"
         )
+    if status == 429:
+        throttled = "Retry-After" in response.headers
+        if operation == "create" and not throttled:
+            raise RejectedError.from_response(
+                response, said or "the BambooHR account has reached its employee limit (HTTP 429)"
+            )
+        raise RetryableError.from_response(response, said or "BambooHR's rate limit was reached (HTTP 429)")
     if status == 503:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        raise RetryableError(
-            said or "BambooHR is throttling requests (HTTP 503)", http_status=status, retry_after=retry_after
-        )
+        raise RetryableError.from_response(response, said or "BambooHR is temporarily unavailable (HTTP 503)")
     if status >= 500:
         raise server_error(response, write=operation == "create")
-    if status == 429:
-        if operation == "create":
-            raise RejectedError(
-                said or "the BambooHR account has reached its employee limit (HTTP 429)", http_status=status
-            )
-        raise RetryableError(said or "BambooHR refused the call for now (HTTP 429)", http_status=status)
     if status == 409:
-        raise RejectedError(
-            said or "BambooHR refused a duplicate: another employee already has this email (HTTP 409)",
-            http_status=status,
+        raise RejectedError.from_response(
+            response, said or "BambooHR refused a duplicate: another employee already has this email (HTTP 409)"
         )
     if status == 404:
         what = "the employee does not exist in BambooHR" if operation == "update" else "BambooHR has no such resource"
-        raise RejectedError(said or f"{what}; check the base URL and company domain (HTTP 404)", http_status=status)
+        raise RejectedError.from_response(response, said or f"{what}; check the base URL and company domain (HTTP 404)")
     if 300 <= status < 400:
-        raise RejectedError(
-            f"BambooHR answered with a redirect (HTTP {status}); check the base URL", http_status=status
+        raise RejectedError.from_response(
+            response, f"BambooHR answered with a redirect (HTTP {status}); check the base URL"
         )
-    raise RejectedError(said or f"BambooHR refused the data (HTTP {status})", http_status=status)
+    raise RejectedError.from_response(response, said or f"BambooHR refused the data (HTTP {status})")
 
 
 def vendor_message(response: httpx.Response) -> str | None:
@@ -181,8 +204,10 @@ def _report_employees(response: httpx.Response) -> list[dict[str, Any]]:
     try:
         data = response.json()
     except ValueError:
-        raise RetryableError("BambooHR answered the employee report with something other than JSON") from None
+        raise RetryableError.from_response(
+            response, "BambooHR answered the employee report with something other than JSON"
+        ) from None
     employees = data.get("employees") if isinstance(data, dict) else None
     if not isinstance(employees, list):
-        raise RetryableError("BambooHR's employee report has no employees list")
+        raise RetryableError.from_response(response, "BambooHR's employee report has no employees list")
     return [employee for employee in employees if isinstance(employee, dict)]
