@@ -1,6 +1,7 @@
 """A candidate takes the assessment in headless Chromium, on a desktop and a phone viewport: the landing page, start,
-a partial submit and its errors, the full submit, the thank-you page, Back, reopening the completed link; and the
-links that cannot be used (expired, unknown). Each page state is saved as a screenshot (see conftest)."""
+a partial submit and its errors, the full submit, the thank-you page, Back, reopening the completed link (and the
+recruiters' report of it); and the links that cannot be used (expired, unknown). Each page state is saved as a
+screenshot (see conftest)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,11 @@ def test_a_candidate_takes_the_assessment(page: Page, partner: PartnerSession, s
     expect(page.get_by_role("button")).to_have_count(0)
     shot("07-reopened")
     assert status_of(partner, candidate_id)["status"] == "completed"
+
+    assert visit(page, status["results"]["report_profile_link"]) == 200  # the recruiters' page of the results
+    assert _heading(page) == "Assessment report"
+    expect(page.locator(".scores li")).to_have_text(["Role fit: 83 / 100", "Organizational fit: 100 / 100"])
+    shot("11-report")
 
 
 def start_colour(page: Page) -> str:
