@@ -89,6 +89,13 @@ def test_one_offer_in_progress_per_application(ats: httpx.Client) -> None:
     assert [o["id"] for o in undecided] == [second["id"]]
     cancelled = results(ats, "offer.list", {"offerStatus": ["OfferCancelled"]})
     assert [o["id"] for o in cancelled] == [first["id"]]
+    mine = {"applicationId": application["id"]}
+    assert results(ats, "offer.list", {**mine, "approvalStatus": ["WaitingOnApprovals"]}) == []
+    results(ats, "offer.setStatus", {"offerId": second["id"], "offerStatus": "WaitingOnOfferApproval"})
+    waiting = results(ats, "offer.list", {**mine, "approvalStatus": ["WaitingOnApprovals", "Declined"]})
+    assert [o["id"] for o in waiting] == [second["id"]]
+    assert results(ats, "offer.list", {**mine, "approvalStatus": ["Approved"]}) == []
+    assert error(ats, "offer.list", {"approvalStatus": []})["meta"]["fields"][0]["field"] == "approvalStatus"
 
 
 def test_offer_validation(ats: httpx.Client) -> None:

@@ -11,7 +11,8 @@ Sending fields of both is ``invalid_input`` naming the one that does not belong.
 version per offer. An application has at most one offer in progress; another is refused
 (``offer_already_in_progress``) until the first is decided or cancelled.
 
-``offer.list`` filters by applicationId, offerStatus[], acceptanceStatus[] and Ashby's ``createdAfter``.
+``offer.list`` filters by applicationId, offerStatus[], acceptanceStatus[], approvalStatus[] (of the latest version,
+which follows ``offerStatus``, see ``serializers.APPROVAL_STATUS``) and Ashby's ``createdAfter``.
 
 ``offer.setStatus`` {offerId, offerStatus} is **a hirebridge extension** that moves an offer along Ashby's statuses:
 
@@ -45,7 +46,7 @@ from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
 from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid_state, ok, read_body
 from hirebridge.ats.offer_process import OfferForm
-from hirebridge.ats.serializers import ACCEPTANCE_STATUS, offer_json
+from hirebridge.ats.serializers import ACCEPTANCE_STATUS, APPROVAL_STATUS, offer_json
 from hirebridge.core.models import Application, Offer, OfferStatus
 from hirebridge.db.types import utcnow
 from hirebridge.openapi import ats, error
@@ -147,6 +148,9 @@ class OfferList(ListParams):
     applicationId: UUID | None = None
     offerStatus: list[OfferStatusName] | None = Field(None, min_length=1, max_length=7)
     acceptanceStatus: list[AcceptanceStatusName] | None = Field(None, min_length=1, max_length=6)
+    approvalStatus: list[Literal["Approved", "WaitingOnApprovals", "Declined"]] | None = Field(
+        None, min_length=1, max_length=3
+    )
 
 
 def render(_session: Session, offers: list[Offer]) -> list[dict[str, Any]]:
@@ -250,7 +254,10 @@ async def offer_list(request: Request, caller: Read) -> dict[str, Any]:
     application_id = str(params.applicationId) if params.applicationId is not None else None
     statuses = sorted(set(params.offerStatus)) if params.offerStatus else None
     acceptance = sorted(set(params.acceptanceStatus)) if params.acceptanceStatus else None
-    filters = {"applicationId": application_id, "offerStatus": statuses, "acceptanceStatus": acceptance}
+    approval = sorted(set(params.approvalStatus)) if params.approvalStatus else None
+    filters: dict[str, Any] = {"applicationId": application_id, "offerStatus": statuses, "acceptanceStatus": acceptance}
+    if approval is not None:
+        filters["approvalStatus"] = approval
     secret = get_runtime(request).signing_key
     page = listing.start(secret, "offer.list", caller.organization_id, params, filters)
     statement = listing.base_query(Offer, caller.organization_id)
@@ -260,6 +267,8 @@ async def offer_list(request: Request, caller: Read) -> dict[str, Any]:
         statement = statement.where(Offer.status.in_([OfferStatus(s) for s in statuses]))
     if acceptance is not None:
         statement = statement.where(Offer.status.in_([s for s, a in ACCEPTANCE_STATUS.items() if a in acceptance]))
+    if approval is not None:
+        statement = statement.where(Offer.status.in_([s for s, a in APPROVAL_STATUS.items() if a in approval]))
     return await in_transaction(request, lambda session: listing.fetch(session, secret, page, statement, Offer, render))
 
 
