@@ -83,6 +83,7 @@ class Declaration:
     idempotent: bool = False
     errors: tuple[AppError, ...] = ()
     form: bool = False
+    query: type[BaseModel] | None = None
 
 
 _DECLARATIONS: dict[str, Declaration] = {}
@@ -104,20 +105,23 @@ def ats(
     many: bool = False,
     idempotent: bool = False,
     errors: Iterable[AppError] = (),
+    query: type[BaseModel] | None = None,
 ) -> dict[str, Any]:
-    """An ATS operation: its body model, the component its ``results`` are (a list of them when ``many``), whether it
-    honours ``Idempotency-Key``, and the errors of its own (authentication and body errors are added)."""
-    return _declare(Declaration("ats", body, results, many, idempotent, tuple(errors)))
+    """An ATS operation: its body model (or the model of its query string), the component its ``results`` are (a
+    list of them when ``many``), whether it honours ``Idempotency-Key``, and the errors of its own (authentication
+    and body errors are added)."""
+    return _declare(Declaration("ats", body, results, many, idempotent, tuple(errors), query=query))
 
 
-def partner(body: type[BaseModel] | None = None, *, errors: Iterable[AppError] = ()) -> dict[str, Any]:
-    """A partner API operation: its body model and its own errors (authentication and body errors are added)."""
-    return _declare(Declaration("partner", body, errors=tuple(errors)))
+def partner(body: type[BaseModel] | None, returns: str, *, errors: Iterable[AppError] = ()) -> dict[str, Any]:
+    """A partner API operation: its body model, the component it answers, and its own errors (authentication and
+    body errors are added)."""
+    return _declare(Declaration("partner", body, returns, errors=tuple(errors)))
 
 
-def token(body: type[BaseModel], *, errors: Iterable[AppError] = ()) -> dict[str, Any]:
+def token(body: type[BaseModel], returns: str, *, errors: Iterable[AppError] = ()) -> dict[str, Any]:
     """The partner token endpoint: a JSON or form body, authenticated by the client's credentials."""
-    return _declare(Declaration("token", body, errors=tuple(errors), form=True))
+    return _declare(Declaration("token", body, returns, errors=tuple(errors), form=True))
 
 
 def error(code: str, message: str) -> AppError:
@@ -344,6 +348,8 @@ def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declarati
         }
     if declaration.idempotent:
         operation.setdefault("parameters", []).append(_idempotency_parameter())
+    if declaration.query is not None:
+        operation.setdefault("parameters", []).extend(_query_parameters(declaration.query))
     if declaration.surface == "ats":
         errors = _ats_errors(route, declaration) + list(declaration.errors)
         responses = _error_responses(route.path, errors, "AshbyError")
@@ -357,7 +363,10 @@ def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declarati
     else:
         errors = _partner_errors(route, declaration) + list(declaration.errors)
         responses = _error_responses(route.path, errors, "PartnerError")
-        operation["responses"].update({str(s): r for s, r in responses.items()})
+        assert declaration.results is not None
+        ok = {"description": "Success.", "headers": dict(_REQUEST_ID_HEADER)}
+        ok["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=declaration.results)}}}
+        operation["responses"] = {"200": ok} | {str(s): r for s, r in responses.items()}
 
 
 def _has_required_fields(model: type[BaseModel]) -> bool:
@@ -380,6 +389,16 @@ def _ats_success(declaration: Declaration, schemas: dict[str, Any]) -> str:
         properties["syncToken"] = {"type": "string", "description": "Send as `syncToken` to get later changes."}
     schemas[name] = {"title": name, "type": "object", "required": ["success", "results"], "properties": properties}
     return name
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """One query parameter per field of ``model`` (flat models only: a query string has no nesting)."""
+    schema = model.model_json_schema(ref_template=_REF)
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": field}
+        for name, field in schema["properties"].items()
+    ]
 
 
 def _idempotency_parameter() -> dict[str, Any]:

@@ -3,14 +3,15 @@
 Ashby's objects (``Candidate``, ``Application``, ``Job``, ``Offer``, ``WebhookSetting``...) are the JSON Schemas
 derived from Ashby's published OpenAPI document (``hirebridge.ats.ashby_schemas``), so the document promises what
 Ashby promises. The objects hirebridge adds (HRIS pushes and connections) are described here as the HRIS endpoints
-answer them (``ats.pushes.push_json``, ``hris.connections.connection_json``).
+answer them (``ats.pushes.push_json``, ``hris.connections.connection_json``), and so are the partner API's answers
+(``partner.jobs.job_body``, ``partner.candidates.candidate_body``, ``partner.webhooks_api.webhook_body``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from hirebridge.ats import ashby_schemas
@@ -72,7 +73,101 @@ class HrisConnectionDeleted(_Object):
     hrisConnectionId: str
 
 
-EXTENSIONS: tuple[type[BaseModel], ...] = (HrisPush, HrisConnection, HrisConnectionDeleted)
+# --- the partner API's answers (Pulsifi's wire shapes: every key is always sent, null when there is no value) ----
+
+
+class PartnerToken(_Object):
+    access_token: str
+    scope: str
+    expires_in: str = Field(description="Seconds, as a string (as Pulsifi documents it).")
+    token_type: Literal["bearer"]
+
+
+class PartnerJob(_Object):
+    id: str
+    title: str
+    status: Literal["draft", "active", "closed"]
+    ext_job_id: str
+    external_job_id: str
+    description: str | None
+    location: str | None
+    questionnaire: list[dict[str, Any]] | None
+    published_at: str | None
+    closed_at: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class PartnerCandidate(_Object):
+    candidate_id: str
+    ext_job_id: str | None
+    ext_candidate_id: str | None
+    ext_application_id: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    status: str
+    invitation_link: str
+    invitation_expired_at: str | None
+    created_at: str | None
+
+
+class PartnerResults(_Object):
+    report_pdf_link: str | None
+    report_profile_link: str | None
+    scores: list[dict[str, Any]]
+
+
+class PartnerCandidateDetails(PartnerCandidate):
+    job_id: str
+    opened_at: str | None
+    started_at: str | None
+    completed_at: str | None
+    results: PartnerResults | None
+
+
+class PartnerWebhook(_Object):
+    id: str
+    partner_id: str
+    name: str
+    url: str
+    events: list[str]
+    status: Literal["active", "inactive"]
+    has_secret: bool
+    is_deleted: bool
+    created_at: str | None
+    created_by: str | None
+    updated_at: str | None
+
+
+class PartnerWebhookList(_Object):
+    total_count: int
+    result: list[PartnerWebhook]
+
+
+class PartnerTestDelivery(_Object):
+    webhook_id: str
+    delivery_id: str
+
+
+class PartnerTestEvent(_Object):
+    event: str
+    event_id: str
+    deliveries: list[PartnerTestDelivery]
+
+
+EXTENSIONS: tuple[type[BaseModel], ...] = (
+    HrisPush,
+    HrisConnection,
+    HrisConnectionDeleted,
+    PartnerToken,
+    PartnerJob,
+    PartnerCandidate,
+    PartnerCandidateDetails,
+    PartnerWebhook,
+    PartnerWebhookList,
+    PartnerTestEvent,
+)
 # Ashby's envelopes are built per operation by hirebridge.openapi (and its error body from the error renderer).
 _ENVELOPES = frozenset({"SuccessResponse", "ListResponse", "ErrorResponse"})
 

@@ -188,7 +188,7 @@ async def candidate_info(request: Request, caller: Read) -> dict[str, Any]:
 @router.get(
     "/candidate.info",
     summary="A candidate by id: the candidate's profileUrl (candidatesRead)",
-    openapi_extra=ats(None, "Candidate", errors=[not_found("candidate", EXAMPLE_ID, field="id")]),
+    openapi_extra=ats(None, "Candidate", query=CandidateInfo, errors=[not_found("candidate", EXAMPLE_ID, field="id")]),
 )
 async def candidate_info_get(request: Request, caller: Read) -> dict[str, Any]:
     query = {key: value for key, value in request.query_params.items() if key in ("id", "externalMappingId")}

@@ -142,12 +142,12 @@ def issue_token(runtime: Runtime, client: PartnerClient) -> dict[str, str]:
 @router.post(
     "/partner/oauth2/token",
     summary="Get an access token (OAuth2 client credentials)",
-    openapi_extra=token(TokenRequest, errors=TOKEN_ERRORS),
+    openapi_extra=token(TokenRequest, "PartnerToken", errors=TOKEN_ERRORS),
 )
 @router.post(
     "/partner/v1.0/partner/oauth2/token",
     summary="Get an access token (the path of Pulsifi's page heading)",
-    openapi_extra=token(TokenRequest, errors=TOKEN_ERRORS),
+    openapi_extra=token(TokenRequest, "PartnerToken", errors=TOKEN_ERRORS),
 )
 async def token(request: Request) -> dict[str, str]:
     runtime = get_runtime(request)

@@ -120,7 +120,7 @@ def invite(
 @router.post(
     "/partner/v1.0/workday/candidates",
     summary="Create a candidate invitation (seed 001)",
-    openapi_extra=partner(CandidateIn, errors=[job_not_found("J-1001"), job_is_closed("J-1001")]),
+    openapi_extra=partner(CandidateIn, "PartnerCandidate", errors=[job_not_found("J-1001"), job_is_closed("J-1001")]),
 )
 async def post_candidate(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
@@ -164,7 +164,11 @@ def candidate_details(runtime: Runtime, organization_id: str, candidate_id: str)
 @router.get(
     "/partner/v1.0/workday/candidates/{candidate_id}",
     summary="Get a candidate's status and results",
-    openapi_extra=partner(errors=[NotFound("No candidate with candidate_id 'x'.", code="CANDIDATE_NOT_FOUND")]),
+    openapi_extra=partner(
+        None,
+        "PartnerCandidateDetails",
+        errors=[NotFound("No candidate with candidate_id 'x'.", code="CANDIDATE_NOT_FOUND")],
+    ),
 )
 def get_workday_candidate(request: Request, partner: Partner, candidate_id: str) -> dict[str, Any]:
     return candidate_details(get_runtime(request), partner.organization_id, candidate_id)
@@ -173,7 +177,11 @@ def get_workday_candidate(request: Request, partner: Partner, candidate_id: str)
 @router.get(
     "/partner/v1.0/standard/candidates/{candidate_id}",
     summary="Get a candidate (standard connector)",
-    openapi_extra=partner(errors=[NotFound("No candidate with candidate_id 'x'.", code="CANDIDATE_NOT_FOUND")]),
+    openapi_extra=partner(
+        None,
+        "PartnerCandidateDetails",
+        errors=[NotFound("No candidate with candidate_id 'x'.", code="CANDIDATE_NOT_FOUND")],
+    ),
 )
 def get_standard_candidate(request: Request, partner: Partner, candidate_id: str) -> dict[str, Any]:
     return candidate_details(get_runtime(request), partner.organization_id, candidate_id)

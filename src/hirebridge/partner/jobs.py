@@ -100,7 +100,7 @@ def _existing(session: Session, organization_id: str, ext_job_id: str) -> Job:
 @router.post(
     "/partner/v1.0/workday/jobs",
     summary="Create or update (while draft) a job",
-    openapi_extra=partner(JobIn, errors=[job_is_closed("J-1001")]),
+    openapi_extra=partner(JobIn, "PartnerJob", errors=[job_is_closed("J-1001")]),
 )
 async def post_job(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
@@ -112,7 +112,9 @@ async def post_job(request: Request, partner: Partner) -> dict[str, Any]:
 @router.get(
     "/partner/v1.0/workday/jobs/{ext_job_id}",
     summary="Get a job (extension)",
-    openapi_extra=partner(errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]),
+    openapi_extra=partner(
+        None, "PartnerJob", errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]
+    ),
 )
 def get_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
@@ -122,7 +124,9 @@ def get_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> d
 @router.post(
     "/partner/v1.0/workday/jobs/{ext_job_id}/publish",
     summary="Publish a draft job (extension)",
-    openapi_extra=partner(errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]),
+    openapi_extra=partner(
+        None, "PartnerJob", errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]
+    ),
 )
 def publish_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
@@ -139,7 +143,9 @@ def publish_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) 
 @router.post(
     "/partner/v1.0/workday/jobs/{ext_job_id}/close",
     summary="Close a job (extension)",
-    openapi_extra=partner(errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]),
+    openapi_extra=partner(
+        None, "PartnerJob", errors=[NotFound("No job with ext_job_id 'J-1001' exists.", code="JOB_NOT_FOUND")]
+    ),
 )
 def close_job(request: Request, partner: Partner, ext_job_id: str = ExtJobId) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:

@@ -110,7 +110,7 @@ def _apply(runtime: Runtime, row: WebhookSubscription, data: WebhookIn, *, secre
 @router.post(
     "",
     summary="Create a webhook",
-    openapi_extra=partner(WebhookIn),
+    openapi_extra=partner(WebhookIn, "PartnerWebhook"),
 )
 async def create_webhook(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
@@ -128,7 +128,7 @@ async def create_webhook(request: Request, partner: Partner) -> dict[str, Any]:
 @router.get(
     "",
     summary="List webhooks",
-    openapi_extra=partner(),
+    openapi_extra=partner(None, "PartnerWebhookList"),
 )
 def list_webhooks(
     request: Request,
@@ -212,21 +212,27 @@ router.add_api_route(
     _send_test,
     methods=["POST"],
     summary="Send a test event",
-    openapi_extra=partner(TestEventIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+    openapi_extra=partner(
+        TestEventIn, "PartnerTestEvent", errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]
+    ),
 )
 router.add_api_route(
     "/test",
     _send_test,
     methods=["PUT"],
     summary="Send a test event (the docs' curl verb)",
-    openapi_extra=partner(TestEventIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+    openapi_extra=partner(
+        TestEventIn, "PartnerTestEvent", errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]
+    ),
 )
 
 
 @router.get(
     "/{webhook_id}",
     summary="Get a webhook",
-    openapi_extra=partner(errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+    openapi_extra=partner(
+        None, "PartnerWebhook", errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]
+    ),
 )
 def get_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
@@ -236,7 +242,9 @@ def get_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str
 @router.put(
     "/{webhook_id}",
     summary="Update a webhook",
-    openapi_extra=partner(WebhookIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+    openapi_extra=partner(
+        WebhookIn, "PartnerWebhook", errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]
+    ),
 )
 async def update_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     runtime = get_runtime(request)
@@ -252,7 +260,9 @@ async def update_webhook(request: Request, partner: Partner, webhook_id: str) ->
 @router.delete(
     "/{webhook_id}",
     summary="Delete a webhook",
-    openapi_extra=partner(errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+    openapi_extra=partner(
+        None, "PartnerWebhook", errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]
+    ),
 )
 def delete_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     with get_runtime(request).transaction() as session:
@@ -265,7 +275,9 @@ def delete_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[
 @router.put(
     "/{webhook_id}/status",
     summary="Activate or deactivate a webhook",
-    openapi_extra=partner(StatusIn, errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]),
+    openapi_extra=partner(
+        StatusIn, "PartnerWebhook", errors=[NotFound("No webhook with id 'x'.", code="WEBHOOK_NOT_FOUND")]
+    ),
 )
 async def set_status(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     runtime = get_runtime(request)
