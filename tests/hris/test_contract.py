@@ -208,7 +208,7 @@ def test_bamboohr_throttle_waits_exactly_as_long_as_retry_after_says() -> None:
         connector, http = sim.connector()
         with http, pytest.raises(RetryableError) as caught:
             connector.find_existing(a_hire())
-    assert (caught.value.http_status, caught.value.retry_after) == (503, 7.0)
+    assert (caught.value.http_status, caught.value.retry_after) == (429, 7.0)
 
 
 def test_bamboohr_employee_limit_is_final_and_the_typo_header_is_read() -> None:

@@ -121,17 +121,44 @@ def test_get_employee_defaults_to_first_and_last_name_and_omits_unknown_fields(b
     assert got == {"id": new_id, "workEmail": None}
 
 
-def test_get_employee_without_json_accept_answers_xml(bamboo: Bamboo) -> None:
+def test_get_employee_answers_json_unless_xml_is_asked_for(bamboo: Bamboo) -> None:
     new_id = bamboo.create_id()
-    got = bamboo.api.get(f"/employees/{new_id}", headers={"Accept": "*/*"})
-    assert got.status_code == 200
+    for accept in ("*/*", ""):
+        got = bamboo.api.get(f"/employees/{new_id}", headers={"Accept": accept})
+        assert got.status_code == 200
+        assert got.headers["content-type"].startswith("application/json")
+        assert got.json() == {"id": new_id, "firstName": "Ada", "lastName": "Lovelace"}
+    got = bamboo.api.get(f"/employees/{new_id}", headers={"Accept": "application/xml"})
     assert got.headers["content-type"].startswith("text/xml")
     assert f'<employee id="{new_id}"><field id="firstName">Ada</field>' in got.text
 
 
+def test_employee_id_0_is_the_api_keys_own_employee(bamboo: Bamboo) -> None:
+    assert bamboo.api.get("/employees/0").status_code == 404  # the key has no employee yet
+    own = bamboo.create_id(firstName="Grace", lastName="Hopper")
+    bamboo.create_id()
+    bamboo.settings(api_user_employee_id=int(own))
+    got = bamboo.api.get("/employees/0").json()
+    assert got == {"id": own, "firstName": "Grace", "lastName": "Hopper"}
+
+
+def test_the_api_v1_url_form_serves_the_same_company(bamboo: Bamboo) -> None:
+    with httpx.Client(base_url=f"{bamboo.url}/api/v1", auth=(KEY, "x"), timeout=10) as modern:
+        created = modern.post("/employees", json={"firstName": "Ada", "lastName": "Lovelace"})
+        assert created.status_code == 201
+        assert re.fullmatch(rf"{re.escape(bamboo.url)}/api/v1/employees/[0-9]+", created.headers["Location"])
+        new_id = created.headers["Location"].rsplit("/", 1)[1]
+        assert modern.get(f"/employees/{new_id}").json()["firstName"] == "Ada"
+        assert bamboo.api.get(f"/employees/{new_id}").json()["firstName"] == "Ada"  # one company, two forms
+        other_company = modern.get(f"/employees/{new_id}", headers={"Host": "elsewhere.bamboohr.com"})
+        assert other_company.status_code == 404
+        same_company = modern.get(f"/employees/{new_id}", headers={"Host": "demo.bamboohr.com"})
+        assert same_company.status_code == 200
+        assert modern.get("/no-such-thing").status_code == 404
+
+
 def test_get_unknown_employee_is_404(bamboo: Bamboo) -> None:
     assert bamboo.api.get("/employees/999999").status_code == 404
-    assert bamboo.api.get("/employees/0").status_code == 404
 
 
 def test_update_changes_only_the_fields_sent_and_answers_200_empty(bamboo: Bamboo) -> None:
@@ -345,19 +372,20 @@ def test_directory_lists_active_employees_and_future_hires_only_on_request(bambo
 # Faults -----------------------------------------------------------------------------------------------------------
 
 
-def test_throttle_is_503_with_retry_after_and_writes_nothing(bamboo: Bamboo) -> None:
+def test_throttle_is_429_with_retry_after_and_writes_nothing(bamboo: Bamboo) -> None:
     bamboo.faults(throttle_rate=1, retry_after_seconds=7)
     answer = bamboo.create(workEmail="ada@example.com")
-    assert answer.status_code == 503
+    assert answer.status_code == 429
     assert answer.headers["Retry-After"] == "7"
     assert answer.headers[ERROR_HEADER]
     assert bamboo.records() == []
 
 
-def test_error_fault_is_500_or_502_and_writes_nothing(bamboo: Bamboo) -> None:
-    bamboo.faults(error_rate=1)
-    statuses = {bamboo.create(workEmail=f"ada{i}@example.com").status_code for i in range(6)}
-    assert statuses <= {500, 502}
+def test_error_fault_is_500_502_or_an_unavailable_503_and_writes_nothing(bamboo: Bamboo) -> None:
+    bamboo.faults(error_rate=1, retry_after_seconds=2)
+    answers = [bamboo.create(workEmail=f"ada{i}@example.com") for i in range(12)]
+    assert {a.status_code for a in answers} == {500, 502, 503}
+    assert all(a.headers["Retry-After"] == "2" for a in answers if a.status_code == 503)
     assert bamboo.records() == []
 
 
@@ -388,11 +416,11 @@ def test_drop_after_commit_on_update_keeps_the_change(bamboo: Bamboo) -> None:
     assert record["jobTitle"] == "Countess"
 
 
-def test_rate_limit_bucket_answers_503_with_retry_after(bamboo: Bamboo) -> None:
+def test_rate_limit_bucket_answers_429_with_retry_after(bamboo: Bamboo) -> None:
     bamboo.faults(rate_limit_per_second=0.01, retry_after_seconds=3)  # one call, then one more per 100 s
     assert bamboo.api.get("/employees/1").status_code == 404
     throttled = bamboo.api.get("/employees/1")
-    assert throttled.status_code == 503
+    assert throttled.status_code == 429
     assert throttled.headers["Retry-After"] == "3"
 
 
@@ -408,3 +436,24 @@ def test_reset_clears_employees_settings_and_faults(bamboo: Bamboo) -> None:
     assert settings["enforce_unique_work_email"] is True
     assert settings["employee_limit"] is None
     assert bamboo.create(workEmail="ada@example.com").status_code == 201
+
+
+def test_report_format_errors_and_filters_follow_the_openapi(bamboo: Bamboo) -> None:
+    first = bamboo.create_id(workEmail="one@example.com")
+    bamboo.create_id(workEmail="two@example.com")
+    fields = {"title": "t", "fields": ["workEmail"]}
+    assert bamboo.api.post("/reports/custom", params={"format": "bogus"}, json=fields).status_code == 404
+    assert bamboo.api.post("/reports/custom", headers={"Accept": "application/xml"}, json=fields).status_code == 404
+    too_many = {"title": "t", "fields": [f"f{i}" for i in range(401)]}
+    assert bamboo.api.post("/reports/custom", params={"format": "json"}, json=too_many).status_code == 400
+    bad = {**fields, "filterDuplicates": "maybe"}
+    assert bamboo.api.post("/reports/custom", params={"format": "json"}, json=bad).status_code == 400
+    only_first = {**fields, "filterDuplicates": "no", "filters": {"employeeIds": [int(first)]}}
+    rows = bamboo.api.post("/reports/custom", params={"format": "json"}, json=only_first).json()["employees"]
+    assert rows == [{"id": first, "workEmail": "one@example.com"}]
+    xml = (
+        '<report><title>t</title><fields><field id="workEmail"/></fields>'
+        f"<filters><employeeIds><employeeId>{first}</employeeId></employeeIds></filters></report>"
+    )
+    answer = bamboo.api.post("/reports/custom", params={"format": "json"}, content=xml)
+    assert answer.json()["employees"] == [{"id": first, "workEmail": "one@example.com"}]

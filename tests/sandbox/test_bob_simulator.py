@@ -145,11 +145,24 @@ def test_dotted_work_fields_are_refused(bob: httpx.Client) -> None:
     assert "work.title" in response.json()["error"]
 
 
-def test_duplicate_email_creates_a_second_employee(bob: httpx.Client) -> None:
-    first = bob.post("/v1/people", json=new_hire()).json()
-    second = bob.post("/v1/people", json=new_hire()).json()
-    assert first["id"] != second["id"]
-    assert len(search_email(bob, "ada@example.com", showInactive=True).json()["employees"]) == 2
+def test_a_create_with_an_email_already_taken_is_refused_in_any_case(bob: httpx.Client) -> None:
+    first = bob.post("/v1/people", json=new_hire())
+    assert first.status_code == 200
+    second = bob.post("/v1/people", json=new_hire(email="ADA@example.com"))
+    assert second.status_code == 400
+    assert second.json()["key"] == "email_already_exists"
+    assert [e["id"] for e in search_email(bob, "ada@example.com", showInactive=True).json()["employees"]] == [
+        first.json()["id"]
+    ]
+
+
+def test_an_update_that_changes_nothing_is_304(bob: httpx.Client) -> None:
+    created = bob.post("/v1/people", json=new_hire()).json()
+    path = f"/v1/people/{created['id']}"
+    assert bob.put(path, json={"firstName": "Augusta"}).status_code == 200
+    unchanged = bob.put(path, json={"firstName": "Augusta"})
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
 
 
 # auth -------------------------------------------------------------------------------------------------------------

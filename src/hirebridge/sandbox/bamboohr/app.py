@@ -115,6 +115,7 @@ class SettingsPatch(BaseModel):
     directory_sharing: bool | None = None
     bad_key_lockout_after: int | None = Field(default=None, ge=1, le=1000)
     bad_key_lockout_seconds: float | None = Field(default=None, gt=0, le=3600)
+    api_user_employee_id: int | None = Field(default=None, ge=1)
 
 
 def _header_safe(message: str) -> str:
@@ -150,11 +151,14 @@ class _Gate:
 
     async def check(self, request: Request, company_domain: str) -> Response | None:
         decision = await self.faults.before_call()
-        if decision == "throttle":
+        if decision == "throttle":  # [planned]: 429 with Retry-After since 2026-09-16
             retry = str(self.faults.switches.retry_after_seconds)
-            return self.error(503, "Service temporarily unavailable; please retry", {"Retry-After": retry})
+            return self.error(429, "Rate limit exceeded; retry after the Retry-After delay", {"Retry-After": retry})
         if decision == "error":
-            status = self.faults.random.choice((500, 502))
+            status = self.faults.random.choice((500, 502, 503))
+            if status == 503:  # [planned]: 503 now means only "temporarily unavailable"; [codes]: with Retry-After
+                retry = str(self.faults.switches.retry_after_seconds)
+                return self.error(503, "Service temporarily unavailable (simulated)", {"Retry-After": retry})
             return self.error(status, "The server could not process the request (simulated)")
         if decision == "timeout":
             return self.error(504, "The request timed out (simulated)")
@@ -200,7 +204,7 @@ def _report_output(request: Request) -> str | None:
     return REPORT_ACCEPT.get(request.headers.get("accept", "").strip().lower())
 
 
-def _build_vendor_router(gate: _Gate, state: BambooState, faults: Faults) -> APIRouter:
+def _build_vendor_routers(gate: _Gate, state: BambooState, faults: Faults) -> tuple[APIRouter, APIRouter]:
     router = APIRouter(prefix="/api/gateway.php/{company_domain}/v1")
 
     async def create_employee(company_domain: str, request: Request) -> Response:
@@ -216,7 +220,10 @@ def _build_vendor_router(gate: _Gate, state: BambooState, faults: Faults) -> API
         if faults.drop_this_write():
             raise DroppedResponse()
         base = str(request.base_url).rstrip("/")
-        location = f"{base}/api/gateway.php/{company_domain}/v1/employees/{employee.id}"
+        if request.url.path.startswith("/api/v1/"):
+            location = f"{base}/api/v1/employees/{employee.id}"
+        else:
+            location = f"{base}/api/gateway.php/{company_domain}/v1/employees/{employee.id}"
         return Response(status_code=201, headers={"Location": location})
 
     async def directory(company_domain: str, request: Request) -> Response:
@@ -246,10 +253,14 @@ def _build_vendor_router(gate: _Gate, state: BambooState, faults: Faults) -> API
         except BambooError as exc:
             return gate.error(exc.status, exc.message)
         number = _employee_id(employee_id)
+        if number == 0:  # [openapi get-employee]: "the employee ID associated with the API key (if any)"
+            number = state.settings().api_user_employee_id
         employee = state.get(number) if number is not None else None
         if employee is None:
             return gate.error(404, "Employee not found")
-        return render.employee(_row(employee, fields, state), as_json=_wants_json(request))
+        # [openapi AcceptHeaderParameter]: JSON or XML; XML only when asked for (see docs/simulators.md).
+        as_xml = "application/xml" in request.headers.get("accept", "").lower()
+        return render.employee(_row(employee, fields, state), as_json=not as_xml)
 
     async def update_employee(company_domain: str, employee_id: str, request: Request) -> Response:
         if (refused := await gate.check(request, company_domain)) is not None:
@@ -274,8 +285,8 @@ def _build_vendor_router(gate: _Gate, state: BambooState, faults: Faults) -> API
         output = _report_output(request)
         if output is None:
             return gate.error(404, "Unsupported Accept header for a report; use the format parameter")
-        if output not in REPORT_ACCEPT.values():
-            return gate.error(400, f"Unknown report format: {output[:20]}")
+        if output not in REPORT_ACCEPT.values():  # [openapi request-custom-report]: 404 "Report format not found"
+            return gate.error(404, f"Report format not found: {output[:20]}")
         if output in ("pdf", "xls"):
             return gate.error(400, f"The simulator does not produce {output} reports; use json, xml or csv")
         try:
@@ -297,7 +308,40 @@ def _build_vendor_router(gate: _Gate, state: BambooState, faults: Faults) -> API
         router.add_api_route("/employees/{employee_id}" + suffix, get_employee, methods=["GET"])
         router.add_api_route("/employees/{employee_id}" + suffix, update_employee, methods=["POST"])
         router.add_api_route("/reports/custom" + suffix, custom_report, methods=["POST"])
-    return router
+
+    # The same calls at https://{companyDomain}.bamboohr.com/api/v1/... [openapi servers]: the company comes from the
+    # Host header; on any other host (127.0.0.1 in tests) it is the simulator's own company.
+    modern = APIRouter(prefix="/api/v1")
+
+    async def m_create(request: Request) -> Response:
+        return await create_employee(_host_domain(request, gate.domain), request)
+
+    async def m_directory(request: Request) -> Response:
+        return await directory(_host_domain(request, gate.domain), request)
+
+    async def m_get(employee_id: str, request: Request) -> Response:
+        return await get_employee(_host_domain(request, gate.domain), employee_id, request)
+
+    async def m_update(employee_id: str, request: Request) -> Response:
+        return await update_employee(_host_domain(request, gate.domain), employee_id, request)
+
+    async def m_report(request: Request) -> Response:
+        return await custom_report(_host_domain(request, gate.domain), request)
+
+    for suffix in ("", "/"):
+        modern.add_api_route("/employees" + suffix, m_create, methods=["POST"])
+        modern.add_api_route("/employees/directory" + suffix, m_directory, methods=["GET"])
+        modern.add_api_route("/employees/{employee_id}" + suffix, m_get, methods=["GET"])
+        modern.add_api_route("/employees/{employee_id}" + suffix, m_update, methods=["POST"])
+        modern.add_api_route("/reports/custom" + suffix, m_report, methods=["POST"])
+    return router, modern
+
+
+def _host_domain(request: Request, default: str) -> str:
+    """The company of a ``{companyDomain}.bamboohr.com`` Host header, else the simulator's own."""
+    host = request.headers.get("host", "").rsplit(":", 1)[0].lower()
+    suffix = ".bamboohr.com"
+    return host[: -len(suffix)] if host.endswith(suffix) and host != "api" + suffix else default
 
 
 def create_app(*, company_domain: str = "demo", api_key: str = "sandbox-key", seed: int | None = None) -> FastAPI:
@@ -309,12 +353,19 @@ def create_app(*, company_domain: str = "demo", api_key: str = "sandbox-key", se
     app.state.simulator = state
     app.state.faults = faults
     install(app)
-    app.include_router(_build_vendor_router(gate, state, faults))
+    for router in _build_vendor_routers(gate, state, faults):
+        app.include_router(router)
 
     # Docs [details]: 404 when "the URL given is not a valid API"; [codes]: also when the method is unavailable.
     @app.api_route("/api/gateway.php/{company_domain}/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def not_found(company_domain: str, rest: str, request: Request) -> Response:
         if (refused := await gate.check(request, company_domain)) is not None:
+            return refused
+        return gate.error(404, "Not a valid API path or method")
+
+    @app.api_route("/api/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def not_found_v1(rest: str, request: Request) -> Response:
+        if (refused := await gate.check(request, _host_domain(request, company_domain))) is not None:
             return refused
         return gate.error(404, "Not a valid API path or method")
 
@@ -326,7 +377,7 @@ def create_app(*, company_domain: str = "demo", api_key: str = "sandbox-key", se
 
     @app.put("/_sandbox/settings")
     def put_settings(patch: SettingsPatch) -> dict[str, Any]:
-        nullable = {"employee_limit", "bad_key_lockout_after"}  # null switches these off
+        nullable = {"employee_limit", "bad_key_lockout_after", "api_user_employee_id"}  # null switches these off
         changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k in nullable}
         return vars(state.configure(**changes))
 

@@ -229,6 +229,12 @@ def _since(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _yes_no(value: Any, name: str) -> None:
+    """``filterDuplicates`` and ``includeNull`` take ``yes`` or ``no`` [openapi RequestCustomReport]."""
+    if value is not None and (not isinstance(value, str) or value.strip() not in ("yes", "no")):
+        raise BambooError(400, f"{name} must be yes or no")
+
+
 def parse_report_body(raw: bytes, content_type: str | None) -> ReportRequest:
     """A custom report request: JSON only under exactly ``application/json``, otherwise a ``<report>`` document."""
     _check_size(raw)
@@ -240,6 +246,9 @@ def parse_report_body(raw: bytes, content_type: str | None) -> ReportRequest:
         if not isinstance(filters, dict):
             raise BambooError(400, "filters must be an object")
         last_changed = filters.get("lastChanged") or {}
+        _yes_no(body.get("filterDuplicates"), "filterDuplicates")
+        if isinstance(last_changed, dict):
+            _yes_no(last_changed.get("includeNull"), "filters.lastChanged.includeNull")
         ids = filters.get("employeeIds")
         if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int | str) for i in ids)):
             raise BambooError(400, "filters.employeeIds must be a list of employee ids")
@@ -252,7 +261,13 @@ def parse_report_body(raw: bytes, content_type: str | None) -> ReportRequest:
         title = (root.findtext("title") or "").strip()
         fields = [f.get("id", "") for f in root.findall("./fields/field")]
         since = _since((root.findtext("./filters/lastChanged") or "").strip())
+        _yes_no(root.findtext("filterDuplicates"), "filterDuplicates")
+        ids_node = root.find("./filters/employeeIds")
         employee_ids = None
+        if ids_node is not None:
+            employee_ids = {(node.text or "").strip() for node in ids_node.findall("employeeId")}
+            if not all(i.isdigit() for i in employee_ids):
+                raise BambooError(400, "filters.employeeIds must hold integer employee ids")
     if not isinstance(fields, list) or not fields or not all(isinstance(f, str) and f for f in fields):
         raise BambooError(400, "fields must be a non-empty list of field names")
     if len(fields) > MAX_FIELDS_PER_REQUEST:

@@ -24,6 +24,8 @@ class Settings:
     employee_limit: int | None = None
     error_header_spelling: ErrorHeaderSpelling = "standard"
     directory_sharing: bool = True
+    # The employee tied to the API key, which employee id 0 names [openapi get-employee]; None: the key has none.
+    api_user_employee_id: int | None = None
     # "Using an unknown API key repeatedly will result in the API disabling access ... 403 Forbidden" (old docs).
     bad_key_lockout_after: int | None = None
     bad_key_lockout_seconds: float = 60.0

@@ -14,12 +14,16 @@ OpenAPI; UNCONFIRMED = no public source, a plausible choice that the connector m
   personal); ids are numeric strings (doc example ``2813193532448179017``).
 - Error bodies are ``{"key": ..., "error": ...}``: the SDK's ``ErrorT`` ("Unexpected error") schema. That the 400s of
   ``/people`` use it is UNCONFIRMED, as are the keys and messages (they name the field and the value).
-- Duplicate email: UNCONFIRMED in every source; the simulator ACCEPTS it and creates a second employee, so a
-  connector that re-creates on retry duplicates visibly.
+- Duplicate email: no HiBob page says. The docs treat the email as an employee's identity (``POST
+  /v1/people/{identifier}`` reads one employee "identified by backend ID or email in the path",
+  docs/people-read-api-contract; the email has its own ``PUT /v1/people/{id}/email``), so a create whose email
+  another employee has (any case, active or not, visible yet or not) is refused: ``400``
+  ``{"key": "email_already_exists", ...}`` (status, key and text UNCONFIRMED). See docs/simulators.md.
 - Unknown root-level scalar fields are refused with 400 (UNCONFIRMED; docs say any field from the fields metadata
   may be sent, and only firstName, surname, email and middleName are modelled at the root).
 - ``PUT /v1/people/{identifier}`` (docs reference/put_people-identifier, docs/update-employee-data): identifier is the
-  employee id; "although this is a PUT method ... behaves like a PATCH"; ``200``. The SDK's response model has no
+  employee id; "although this is a PUT method ... behaves like a PATCH"; ``200``, or ``304`` when the body changes
+  nothing (the reference's responses; nothing is written, no drop fault applies). The SDK's response model has no
   body, so the simulator answers an empty body. Unknown id: ``404`` (UNCONFIRMED).
 - ``POST /v1/people/search`` (docs reference/post_people-search, docs/people-read-api-contract): body ``fields``
   (dot-notation ids, at most 400), ``filters`` (at most one; only ``root.id`` / ``root.email`` with ``equals``;
@@ -185,7 +189,8 @@ def create_app(
         if (refused := await gate.check(request)) is not None:
             return refused
         employee = build_employee(state, await _json_body(request, empty_ok=False))
-        state.commit(employee)
+        if not state.commit_new(employee):
+            raise BobError(400, "email_already_exists", "An employee with this email already exists")
         if faults.drop_this_write():
             raise DroppedResponse()
         return JSONResponse(with_status(employee))
@@ -235,8 +240,12 @@ def create_app(
         if (refused := await gate.check(request)) is not None:
             return refused
         body = await _json_body(request, empty_ok=False)
-        if state.update(identifier, lambda current: apply_update(state, current, body)) is None:
+        result = state.update(identifier, lambda current: apply_update(state, current, body))
+        if result is None:
             raise BobError(404, "employee_not_found", f"Employee {identifier[:40]} not found")
+        _, changed = result
+        if not changed:
+            return Response(status_code=304)  # put_people-identifier: nothing changed, nothing written
         if faults.drop_this_write():
             raise DroppedResponse()
         return Response(status_code=200)

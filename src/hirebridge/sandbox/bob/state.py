@@ -173,8 +173,18 @@ class BobState:
             versions.history.append((now + self.read_lag_seconds, copy.deepcopy(employee)))
             versions.prune(now)
 
-    def update(self, employee_id: str, change: Callable[[Employee], Employee]) -> Employee | None:
-        """Apply ``change`` to the last committed version (ignoring the lag) and commit the result, atomically.
+    def commit_new(self, employee: Employee) -> bool:
+        """Store a new employee unless another one already has its email (any case, any status); False if so."""
+        with self._lock:
+            wanted = str(employee["email"]).casefold()
+            if any(str(v.latest["email"]).casefold() == wanted for v in self._employees.values()):
+                return False
+            self.commit(employee)
+            return True
+
+    def update(self, employee_id: str, change: Callable[[Employee], Employee]) -> tuple[Employee, bool] | None:
+        """Apply ``change`` to the last committed version (ignoring the lag) and commit the result, atomically:
+        (the employee, whether anything changed; nothing is committed when not).
 
         None when no such employee exists; exceptions from ``change`` leave the employee untouched.
         """
@@ -183,8 +193,10 @@ class BobState:
             if versions is None:
                 return None
             updated = change(copy.deepcopy(versions.latest))
+            if updated == versions.latest:
+                return updated, False
             self.commit(updated)
-            return updated
+            return updated, True
 
     def visible(self) -> list[Employee]:
         """Every employee as reads see it now, in creation order."""
