@@ -47,8 +47,20 @@ SIMULATORS = _LazySimulators()
 DEMO_CREDENTIALS: dict[str, dict[str, Any]] = {
     "bamboohr": {"companyDomain": "demo", "apiKey": "sandbox-key"},
     "bob": {"serviceUserId": "SERVICE-USER", "token": "sandbox-token"},
+    "workday": {"tenant": "demo", "username": "ISU_HIREBRIDGE", "password": "sandbox-password"},
 }
-DEMO_SETTINGS: dict[str, dict[str, Any]] = {"bamboohr": {}, "bob": {"defaultSite": "New York"}}
+DEMO_SETTINGS: dict[str, dict[str, Any]] = {
+    "bamboohr": {},
+    "bob": {"defaultSite": "New York"},
+    # The simulator's fictional tenant (GET /_sandbox/tenant): a push makes the pre-hire and hires it into P-00103.
+    "workday": {
+        "hireOnPush": True,
+        "positionId": "P-00103",
+        "hireReasonId": "Hire_Employee_New_Hire_Fill_Vacancy",
+        "employeeTypeId": "Regular",
+        "countryCode": "US",
+    },
+}
 
 
 @dataclass

@@ -105,7 +105,7 @@ def test_system_is_required_and_checked(
     assert error_code(answer) == "invalid_input"
     assert "bamboohr" in answer["errorInfo"]["message"]
     assert "bob" in answer["errorInfo"]["message"]
-    answer = push(ats, hiring, externalSystem="workday")
+    answer = push(ats, hiring, externalSystem="adp")  # known, no connector yet
     assert error_code(answer) == "hris_system_not_supported"
     answer = push(ats, hiring, externalSystem="bob", hrisSystem="bamboohr")
     assert error_code(answer) == "invalid_input"

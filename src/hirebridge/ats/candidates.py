@@ -124,7 +124,9 @@ def find_by_external_id(session: Session, organization_id: str, external_id: str
     ids = set(
         session.scalars(
             select(RemoteRecord.candidate_id).where(
-                RemoteRecord.organization_id == organization_id, RemoteRecord.remote_id == external_id
+                RemoteRecord.organization_id == organization_id,
+                # An employee hired from a pre-hire (Workday) is found by either id.
+                or_(RemoteRecord.remote_id == external_id, RemoteRecord.pre_hire_id == external_id),
             )
         )
     )

@@ -14,15 +14,16 @@ import httpx
 from hirebridge.connectors.bamboohr import BambooHRConnector
 from hirebridge.connectors.base import Connector
 from hirebridge.connectors.bob import BobConnector
+from hirebridge.connectors.workday import WorkdayConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "bamboohr": BambooHRConnector,
     "bob": BobConnector,
+    "workday": WorkdayConnector,
 }
 
 # Known systems without a connector yet: slug -> display name.
 PLANNED: dict[str, str] = {
-    "workday": "Workday",
     "adp": "ADP Workforce Now",
 }
 

@@ -12,6 +12,7 @@ customer's own hire data, which the caller stores as attempt history; nothing he
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -94,7 +95,7 @@ class _RecordingTransport(httpx.BaseTransport):
                 "url": str(request.url.copy_with(username=None, password=None)),
                 "status": response.status_code if response is not None else None,
                 "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
-                "request_body": _clip_body(request.content),
+                "request_body": _clip_body(_without_passwords(request.content)),
                 "response_body": _clip_body(content) if response is not None else None,
                 "response_headers": _recorded_headers(response.headers) if response is not None else {},
                 "error": error,
@@ -119,6 +120,16 @@ def _read_bounded(response: httpx.Response) -> bytes:
             raise ResponseTooLarge(f"the HRIS answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# A WS-Security password travels in the SOAP body (Workday); it never reaches the attempt log.
+_PASSWORD_ELEMENT = re.compile(rb"(<(?:[A-Za-z_][\w.-]*:)?Password\b[^>]*>)[^<]*(</)")
+
+
+def _without_passwords(content: bytes) -> bytes:
+    if b"Password" not in content:
+        return content
+    return _PASSWORD_ELEMENT.sub(rb"\1[redacted]\2", content)
 
 
 def _clip_body(content: bytes) -> str | None:

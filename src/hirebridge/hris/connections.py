@@ -139,6 +139,20 @@ def _validated_credentials(info: type[Connector], credentials: dict[str, Any]) -
     return plain, sorted(plain)
 
 
+def _validated_settings(info: type[Connector] | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """Size and depth checked; checked field by field too when the connector declares a ``settings_model``."""
+    _check_json("settings", settings)
+    model: type[BaseModel] | None = getattr(info, "settings_model", None)
+    if model is None:
+        return settings
+    try:
+        model.model_validate(settings)
+    except ValidationError as exc:
+        fields = [FieldError(field_path(("settings", *e["loc"])), reason_for(e)) for e in exc.errors()]
+        raise ValidationFailed(fields, code="invalid_input") from None
+    return settings
+
+
 def _duplicate(session: Session, organization_id: str, system: str, partner_id: str | None, skip: str | None) -> bool:
     query = select(HrisConnection.id).where(
         HrisConnection.organization_id == organization_id,
@@ -192,7 +206,7 @@ def create_connection(session: Session, cipher: Cipher, organization_id: str, da
         ),
         rate_limit_per_second=data.rateLimitPerSecond or info.rate_limit_default,
         field_mapping=_check_json("fieldMapping", data.fieldMapping or {}),
-        settings=_check_json("settings", data.settings or {}),
+        settings=_validated_settings(info, data.settings or {}),
         is_enabled=True if data.isEnabled is None else data.isEnabled,
     )
     session.add(connection)
@@ -241,7 +255,7 @@ def update_connection(session: Session, cipher: Cipher, organization_id: str, da
     if data.fieldMapping is not None:
         connection.field_mapping = _check_json("fieldMapping", data.fieldMapping)
     if data.settings is not None:
-        connection.settings = _check_json("settings", data.settings)
+        connection.settings = _validated_settings(info, data.settings)
     if data.isEnabled is not None:
         connection.is_enabled = data.isEnabled
     session.flush()

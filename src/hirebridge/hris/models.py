@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -125,6 +126,9 @@ class RemoteRecord(IdMixin, TimestampMixin, Base):
     )
     remote_id: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
     remote_kind: Mapped[str] = mapped_column(String(40), nullable=False, default="employee")
+    # The pre-hire this employee was hired from, where the HRIS gives the two different ids (Workday): remote_id is
+    # then the employee's id. candidate.info by externalMappingId finds the candidate by either.
+    pre_hire_id: Mapped[str | None] = mapped_column(String(255), index=True)
     last_push_id: Mapped[str | None] = mapped_column(UUIDString())
 
 
@@ -137,8 +141,11 @@ def upsert_remote_record(
     remote_id: str,
     remote_kind: str,
     push_id: str,
+    pre_hire_id: str | None = None,
 ) -> None:
-    """Record that this candidate is ``remote_id`` in this connection's HRIS: one statement, insert or update."""
+    """Record that this candidate is ``remote_id`` in this connection's HRIS: one statement, insert or update.
+
+    A ``pre_hire_id`` of None keeps the one recorded before (an update does not forget the pre-hire)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(RemoteRecord).values(
         organization_id=organization_id,
@@ -146,11 +153,18 @@ def upsert_remote_record(
         candidate_id=candidate_id,
         remote_id=remote_id,
         remote_kind=remote_kind,
+        pre_hire_id=pre_hire_id,
         last_push_id=push_id,
     )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["connection_id", "candidate_id"],
-            set_={"remote_id": remote_id, "remote_kind": remote_kind, "last_push_id": push_id, "updated_at": utcnow()},
+            set_={
+                "remote_id": remote_id,
+                "remote_kind": remote_kind,
+                "pre_hire_id": func.coalesce(statement.excluded.pre_hire_id, RemoteRecord.pre_hire_id),
+                "last_push_id": push_id,
+                "updated_at": utcnow(),
+            },
         )
     )

@@ -110,6 +110,7 @@ class _Plan:
     rate_per_second: float
     hire: Hire
     remote_id: str | None
+    remote_kind: str
     uncertain: bool
     uncertain_since: datetime | None
 
@@ -195,6 +196,7 @@ def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
         rate_per_second=max(connection.rate_limit_per_second, 0.01),
         hire=hire,
         remote_id=remote.remote_id if remote is not None else None,
+        remote_kind=remote.remote_kind if remote is not None else "employee",
         uncertain=uncertain,
         uncertain_since=earlier_unknown,
     )
@@ -203,8 +205,10 @@ def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
 def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
     payload = connector.build_payload(plan.hire)
     if plan.remote_id is not None:
-        status = connector.update(plan.remote_id, payload)
-        return _succeed(ctx, plan, RemoteRef(plan.remote_id, http_status=status), "update")
+        updated = connector.update(plan.remote_id, payload)
+        if isinstance(updated, RemoteRef):  # the record changed: a pre-hire was hired (Workday)
+            return _succeed(ctx, plan, updated, "update")
+        return _succeed(ctx, plan, RemoteRef(plan.remote_id, kind=plan.remote_kind, http_status=updated), "update")
     if plan.uncertain:
         if not connector.can_find(plan.hire):
             message = UNRESOLVABLE.format(push_id=plan.push_id, organization_id=plan.organization_id)
@@ -286,7 +290,7 @@ def _succeed(ctx: JobContext, plan: _Plan, remote: RemoteRef, operation: str) ->
     """The mapping, the push's outcome and its webhook commit with the job's success, in the engine's transaction."""
 
     def record(session: Session) -> None:
-        _upsert_remote_record(session, plan, remote.remote_id, remote.kind)
+        _upsert_remote_record(session, plan, remote)
         session.execute(
             update(HrisPush)
             .where(HrisPush.id == plan.push_id)
@@ -307,19 +311,21 @@ def _succeed(ctx: JobContext, plan: _Plan, remote: RemoteRef, operation: str) ->
     return Done(f"{operation} {remote.kind} {remote.remote_id}", http_status=remote.http_status, record=record)
 
 
-def _upsert_remote_record(session: Session, plan: _Plan, remote_id: str, remote_kind: str) -> None:
+def _upsert_remote_record(session: Session, plan: _Plan, remote: RemoteRef) -> None:
     # The record this attempt started from (plan.remote_id) is the only one there can be: a create runs only after
-    # the write-ahead transaction found none, under the candidate's lock.
-    if plan.remote_id is not None and plan.remote_id != remote_id:
+    # the write-ahead transaction found none, under the candidate's lock. Its id changes only when the HRIS turns a
+    # pre-hire into an employee (the pre-hire's id is kept beside the employee's).
+    if plan.remote_id is not None and plan.remote_id not in (remote.remote_id, remote.pre_hire_id):
         log.warning("connection %s: remote record of a candidate changed on push %s", plan.connection_id, plan.push_id)
     upsert_remote_record(
         session,
         organization_id=plan.organization_id,
         connection_id=plan.connection_id,
         candidate_id=plan.candidate_id,
-        remote_id=remote_id,
-        remote_kind=remote_kind,
+        remote_id=remote.remote_id,
+        remote_kind=remote.kind,
         push_id=plan.push_id,
+        pre_hire_id=remote.pre_hire_id,
     )
 
 

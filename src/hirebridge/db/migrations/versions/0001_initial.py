@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 03:49:54.735352
+Create Date: 2026-11-30 04:03:55.967196
 """
 
 from __future__ import annotations
@@ -388,6 +388,7 @@ def upgrade() -> None:
         sa.Column("candidate_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
         sa.Column("remote_id", sa.String(length=255), nullable=False),
         sa.Column("remote_kind", sa.String(length=40), nullable=False),
+        sa.Column("pre_hire_id", sa.String(length=255), nullable=True),
         sa.Column("last_push_id", hirebridge.db.types.UUIDString(length=36), nullable=True),
         sa.Column("id", hirebridge.db.types.UUIDString(length=36), nullable=False),
         sa.Column("created_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
@@ -415,6 +416,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("remote_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_remote_records_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_remote_records_pre_hire_id"), ["pre_hire_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_remote_records_remote_id"), ["remote_id"], unique=False)
 
     op.create_table(
@@ -632,6 +634,7 @@ def downgrade() -> None:
     op.drop_table("hris_pushes")
     with op.batch_alter_table("remote_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_remote_records_remote_id"))
+        batch_op.drop_index(batch_op.f("ix_remote_records_pre_hire_id"))
         batch_op.drop_index(batch_op.f("ix_remote_records_organization_id"))
 
     op.drop_table("remote_records")
