@@ -4,7 +4,7 @@ Handlers read their own bodies (to control limits and errors), so FastAPI alone 
 route declares it on its decorator, with the pydantic model its handler validates with:
 
     @router.post("/candidate.create", openapi_extra=ats(CandidateCreate, "Candidate", idempotent=True))
-    @router.post("/partner/v1.0/workday/jobs", openapi_extra=partner(JobIn, errors=[job_is_closed("J-1")]))
+    @router.post("/partner/v1.0/workday/jobs", openapi_extra=partner(JobIn, "PartnerJob", errors=[...]))
 
 ``install(app)`` then builds the document from the routes:
 
@@ -13,9 +13,12 @@ route declares it on its decorator, with the pydantic model its handler validate
   API key as username (``atsApiKey``), ``require_partner`` is a Bearer token (``partnerBearer``), and the token
   endpoint takes the client's credentials as HTTP Basic (``partnerClient``) or in its body;
 - responses: every error the operation can answer, rendered by the service's own error renderer
-  (``web.render_error``), so each status and example body is what a client really gets. ATS answers are Ashby's
+  (``openapi_errors``), so each status and example body is what a client really gets. ATS answers are Ashby's
   envelope: ``{success: true, results}`` (the ``results`` schema is a named component, see ``openapi_results``),
-  or ``{success: false, errors, errorInfo}`` with HTTP 200 for every error but authentication.
+  or ``{success: false, errors, errorInfo}`` with HTTP 200 for every error but authentication;
+- operation ids: ``candidate.create`` on the ATS API, the handler's name on the partner API.
+
+A route with no declaration keeps FastAPI's bare operation; ``tests/openapi`` fails for it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -38,10 +41,20 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from hirebridge import openapi_results
-from hirebridge.errors import AppError, FieldError, PayloadTooLarge, ValidationFailed
+from hirebridge.errors import AppError
+from hirebridge.openapi_errors import (
+    REQUEST_ID_HEADER,
+    STATUS_TEXT,
+    TOKEN_ERRORS,
+    AshbyError,
+    PartnerError,
+    ats_errors,
+    error_responses,
+    partner_errors,
+)
+from hirebridge.openapi_results import REF
 
 Surface = Literal["ats", "partner", "token"]
-EXAMPLE_REQUEST_ID = "5f0c6a3e9b2d4c1e8a7f6b5c4d3e2a19"
 EXAMPLE_ID = "3b1d7a52-8c4e-4f0a-9d6b-2e5f7c8a9b10"
 DOCS_ASSETS = "/docs-assets"
 # The docs pages load nothing from elsewhere (Redoc's footer would fetch its logo from a CDN).
@@ -50,7 +63,6 @@ DOCS_CSP = (
     "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:"
 )
 _KEY = "x-hirebridge-declaration"
-_REF = "#/components/schemas/{model}"
 _SECURITY = {
     "atsApiKey": {
         "type": "http",
@@ -132,48 +144,6 @@ def error(code: str, message: str) -> AppError:
 # --- errors every operation of a surface can answer ---------------------------------------------------------------
 
 
-def _ats_errors(route: APIRoute, declaration: Declaration) -> list[AppError]:
-    from hirebridge.ats import idempotency
-    from hirebridge.ats.auth import api_key_deactivated, invalid_api_key, missing_permission, unauthenticated
-
-    found: list[AppError] = [
-        unauthenticated("An API key is required: HTTP Basic auth with the key as username, empty password."),
-        invalid_api_key(),
-        api_key_deactivated(),
-    ]
-    permission = _ats_permission(route)
-    if permission is not None:
-        found.append(missing_permission(permission))
-    if declaration.body is not None:
-        found += [
-            ValidationFailed([FieldError("body", "is not valid JSON at position 0")], code="invalid_input"),
-            AppError("payload_too_large", "Request body is larger than 16777216 bytes.", 413),
-            AppError("unsupported_media_type", "Content-Type must be application/json, not 'text/plain'.", 415),
-        ]
-    if declaration.idempotent:
-        found += [idempotency.reused_error(route.path.lstrip("/")), idempotency.in_progress_error()]
-    return found
-
-
-def _partner_errors(route: APIRoute, declaration: Declaration) -> list[AppError]:
-    found: list[AppError] = []
-    if declaration.surface == "partner":
-        found += [
-            AppError("UNAUTHENTICATED", "An access token is required: Authorization: Bearer <access_token>.", 401),
-            AppError("INVALID_TOKEN", "The access token is not valid.", 401),
-            AppError("TOKEN_EXPIRED", "The access token has expired; request a new one.", 401),
-        ]
-    if _has_checked_parameters(route):
-        found.append(ValidationFailed([FieldError("page_size", "must be at most 100")]))
-    if declaration.body is not None and declaration.surface == "partner":
-        found += [
-            ValidationFailed([FieldError("body", "is not valid JSON at position 0")], code="MALFORMED_JSON"),
-            PayloadTooLarge("Request body is larger than 262144 bytes."),
-            AppError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json, not 'text/plain'.", 415),
-        ]
-    return found
-
-
 def _ats_permission(route: APIRoute) -> str | None:
     from hirebridge.ats.auth import require
 
@@ -184,6 +154,13 @@ def _ats_permission(route: APIRoute) -> str | None:
             permission = inspect.getclosurevars(call).nonlocals.get("permission")
             return str(permission) if permission is not None else None
     return None
+
+
+def _checked_parameter(route: APIRoute) -> str | None:
+    """A path or query parameter that can fail validation (FastAPI's errors are answered as 400), if any."""
+    params = route.dependant.path_params + route.dependant.query_params
+    checked = [p for p in params if p.field_info.metadata or p.field_info.annotation is not str]
+    return checked[0].alias if checked else None
 
 
 def _security(route: APIRoute, declaration: Declaration) -> list[dict[str, list[str]]]:
@@ -197,76 +174,6 @@ def _security(route: APIRoute, declaration: Declaration) -> list[dict[str, list[
     if _ats_permission(route) is not None:
         return [{"atsApiKey": []}]
     raise ValueError(f"{route.path}: declared for the {declaration.surface} API but has no authentication dependency")
-
-
-def _has_checked_parameters(route: APIRoute) -> bool:
-    """Whether a path or query parameter can fail validation (FastAPI's errors are answered as 400)."""
-    params = route.dependant.path_params + route.dependant.query_params
-    return any(p.field_info.metadata or p.field_info.annotation is not str for p in params)
-
-
-# --- rendering errors as the service does --------------------------------------------------------------------------
-
-
-def _rendered(path: str, error: AppError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    from hirebridge.web import render_error
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [],
-        "scheme": "https",
-        "server": ("hirebridge.example", 443),
-        "root_path": "",
-        "state": {"request_id": EXAMPLE_REQUEST_ID},
-    }
-    response = render_error(Request(scope), error)
-    return response.status_code, json.loads(bytes(response.body)), dict(response.headers)
-
-
-def _error_responses(path: str, errors: Sequence[AppError], error_schema: str) -> dict[int, dict[str, Any]]:
-    by_status: dict[int, dict[str, Any]] = {}
-    for error in errors:
-        status, body, headers = _rendered(path, error)
-        entry = by_status.setdefault(status, {"examples": {}, "headers": {}})
-        name = error.code if error.code not in entry["examples"] else f"{error.code}_{len(entry['examples'])}"
-        entry["examples"][name] = {"summary": error.message, "value": body}
-        if "www-authenticate" in headers:
-            entry["headers"]["WWW-Authenticate"] = {
-                "description": "The authentication scheme to use.",
-                "schema": {"type": "string", "example": headers["www-authenticate"]},
-            }
-    return {
-        status: {
-            "description": _STATUS_TEXT.get(status, "Error"),
-            "headers": entry["headers"] | _REQUEST_ID_HEADER,
-            "content": {
-                "application/json": {"schema": {"$ref": _REF.format(model=error_schema)}, "examples": entry["examples"]}
-            },
-        }
-        for status, entry in sorted(by_status.items())
-    }
-
-
-_STATUS_TEXT = {
-    200: "Success: Ashby's envelope with `success: true` and `results`, or an error with `success: false`.",
-    400: "Bad request: the errors name each field and the reason.",
-    401: "No credentials, or credentials that could not be read.",
-    403: "Credentials that are wrong, deactivated, or lack the permission this endpoint needs.",
-    404: "Not found (another organization's ids are not found either).",
-    409: "The request contradicts what is stored.",
-    413: "The request body is too large.",
-    415: "The request body is not JSON.",
-}
-_REQUEST_ID_HEADER = {
-    "x-request-id": {
-        "description": "The request's id, also in error bodies; quote it when reporting a problem.",
-        "schema": {"type": "string"},
-    },
-}
 
 
 # --- the document --------------------------------------------------------------------------------------------------
@@ -292,7 +199,7 @@ def build(app: FastAPI) -> dict[str, Any]:
             if key is not None:
                 declared.append((route, method.lower(), operation, _DECLARATIONS[key]))
     models = {d.body for _, _, _, d in declared if d.body is not None}
-    results = openapi_results.schemas(_REF)
+    results = openapi_results.schemas(REF)
     schemas.update(_model_schemas([*models, AshbyError, PartnerError], taken=set(results)))
     schemas.update(results)
     used: set[str] = set()
@@ -321,26 +228,26 @@ def _model_schemas(models: Iterable[type[BaseModel]], *, taken: set[str]) -> dic
     """The models' JSON Schemas (validation mode: what a request may carry) as components. A model named like a
     results schema (``OfferStart`` the request, ``OfferStart`` Ashby's answer) becomes ``<Name>Body``."""
     ordered = sorted(models, key=lambda m: (m.__name__, m.__module__))
-    refs, definitions = models_json_schema([(m, "validation") for m in ordered], ref_template=_REF)
+    refs, definitions = models_json_schema([(m, "validation") for m in ordered], ref_template=REF)
     text = json.dumps({"refs": {str(i): refs[(m, "validation")]["$ref"] for i, m in enumerate(ordered)}, **definitions})
     clashes = sorted(taken & set(definitions.get("$defs", {})))
     for name in clashes:
-        text = text.replace(json.dumps(_REF.format(model=name)), json.dumps(_REF.format(model=f"{name}Body")))
+        text = text.replace(json.dumps(REF.format(model=name)), json.dumps(REF.format(model=f"{name}Body")))
     renamed = json.loads(text)
     for name in clashes:
         renamed["$defs"][f"{name}Body"] = {**renamed["$defs"].pop(name), "title": f"{name}Body"}
-    _BODY_REFS.update({m: renamed["refs"][str(i)] for i, m in enumerate(ordered)})
+    _BODYREFS.update({m: renamed["refs"][str(i)] for i, m in enumerate(ordered)})
     result: dict[str, Any] = renamed.get("$defs", {})
     return result
 
 
-_BODY_REFS: dict[type[BaseModel], str] = {}
+_BODYREFS: dict[type[BaseModel], str] = {}
 
 
 def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declaration, schemas: dict[str, Any]) -> None:
     operation["security"] = _security(route, declaration)
     if declaration.body is not None:
-        schema = {"$ref": _BODY_REFS[declaration.body]}
+        schema = {"$ref": _BODYREFS[declaration.body]}
         media = ["application/json", "application/x-www-form-urlencoded"] if declaration.form else ["application/json"]
         operation["requestBody"] = {
             "required": declaration.surface != "ats" or _has_required_fields(declaration.body),
@@ -351,21 +258,26 @@ def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declarati
     if declaration.query is not None:
         operation.setdefault("parameters", []).extend(_query_parameters(declaration.query))
     if declaration.surface == "ats":
-        errors = _ats_errors(route, declaration) + list(declaration.errors)
-        responses = _error_responses(route.path, errors, "AshbyError")
+        body = declaration.body is not None
+        errors = ats_errors(route.path, _ats_permission(route), body=body, idempotent=declaration.idempotent)
+        errors += declaration.errors
+        responses = error_responses(route.path, errors, "AshbyError")
         success = _ats_success(declaration, schemas)
-        ok = responses.pop(200, {"headers": dict(_REQUEST_ID_HEADER), "content": {"application/json": {}}})
-        ok["description"] = _STATUS_TEXT[200]
+        ok = responses.pop(200, {"headers": dict(REQUEST_ID_HEADER), "content": {"application/json": {}}})
+        ok["description"] = STATUS_TEXT[200]
         ok["content"]["application/json"]["schema"] = {
-            "oneOf": [{"$ref": _REF.format(model=success)}, {"$ref": _REF.format(model="AshbyError")}]
+            "oneOf": [{"$ref": REF.format(model=success)}, {"$ref": REF.format(model="AshbyError")}]
         }
         operation["responses"] = {"200": ok} | {str(s): r for s, r in responses.items()}
     else:
-        errors = _partner_errors(route, declaration) + list(declaration.errors)
-        responses = _error_responses(route.path, errors, "PartnerError")
+        body = declaration.body is not None and declaration.surface == "partner"
+        bearer = declaration.surface == "partner"
+        errors = partner_errors(bearer=bearer, body=body, checked_parameter=_checked_parameter(route))
+        errors += declaration.errors
+        responses = error_responses(route.path, errors, "PartnerError")
         assert declaration.results is not None
-        ok = {"description": "Success.", "headers": dict(_REQUEST_ID_HEADER)}
-        ok["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=declaration.results)}}}
+        ok = {"description": "Success.", "headers": dict(REQUEST_ID_HEADER)}
+        ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=declaration.results)}}}
         operation["responses"] = {"200": ok} | {str(s): r for s, r in responses.items()}
 
 
@@ -376,7 +288,7 @@ def _has_required_fields(model: type[BaseModel]) -> bool:
 def _ats_success(declaration: Declaration, schemas: dict[str, Any]) -> str:
     """The named envelope component ``<Results>Response`` (``<Results>ListResponse`` for lists)."""
     assert declaration.results is not None
-    results_ref = {"$ref": _REF.format(model=declaration.results)}
+    results_ref = {"$ref": REF.format(model=declaration.results)}
     properties: dict[str, Any] = {
         "success": {"type": "boolean", "const": True},
         "results": {"type": "array", "items": results_ref} if declaration.many else results_ref,
@@ -393,7 +305,7 @@ def _ats_success(declaration: Declaration, schemas: dict[str, Any]) -> str:
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """One query parameter per field of ``model`` (flat models only: a query string has no nesting)."""
-    schema = model.model_json_schema(ref_template=_REF)
+    schema = model.model_json_schema(ref_template=REF)
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": field}
@@ -414,53 +326,12 @@ def _idempotency_parameter() -> dict[str, Any]:
     }
 
 
-# --- the error bodies ----------------------------------------------------------------------------------------------
-
-
-class AshbyErrorInfo(BaseModel):
-    code: str
-    message: str
-    requestId: str
-    meta: dict[str, Any]
-
-
-class AshbyError(BaseModel):
-    """Ashby's error envelope (HTTP 200 for every error but 401 and 403)."""
-
-    success: Literal[False]
-    errors: list[str]
-    errorInfo: AshbyErrorInfo
-
-
-class PartnerFieldError(BaseModel):
-    field: str
-    reason: str
-
-
-class PartnerError(BaseModel):
-    """The partner API's error body."""
-
-    error_code: str
-    message: str
-    errors: list[PartnerFieldError] | None = None
-    meta: dict[str, Any] | None = None
-    request_id: str
-
-
 class TokenRequest(BaseModel):
     """The token endpoint's body (``partner.auth`` reads it without a model, as JSON or as a form)."""
 
     grant_type: Literal["client_credentials"]
     client_id: str | None = Field(None, max_length=64, description="When not sent as HTTP Basic credentials.")
     client_secret: str | None = Field(None, max_length=256, description="When not sent as HTTP Basic credentials.")
-
-
-TOKEN_ERRORS = (
-    ValidationFailed([FieldError("grant_type", "is required")], code="invalid_request"),
-    AppError("unsupported_grant_type", "grant_type must be 'client_credentials'."),
-    AppError("invalid_client", "Client authentication failed: unknown client, wrong secret, or revoked.", 401),
-    AppError("PAYLOAD_TOO_LARGE", "The token request body is too large.", 413),
-)
 
 
 # --- installing ------------------------------------------------------------------------------------------------------

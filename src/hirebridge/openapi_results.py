@@ -16,6 +16,8 @@ from pydantic.json_schema import models_json_schema
 
 from hirebridge.ats import ashby_schemas
 
+REF = "#/components/schemas/{model}"
+
 
 class _Object(BaseModel):
     model_config = ConfigDict(extra="allow")
