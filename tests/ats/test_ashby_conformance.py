@@ -343,3 +343,16 @@ def test_optional_fields_without_a_value_are_left_out(ats: httpx.Client) -> None
     assert "openingId" not in offer["latestVersion"]
     assert "startDate" not in offer["latestVersion"]
     assert datetime.fromisoformat(offer["latestVersion"]["createdAt"]).tzinfo == UTC
+
+
+def test_fields_ashby_documents_but_hirebridge_does_not_keep_are_named_in_a_warning(ats: httpx.Client) -> None:
+    answer = ats.post("/candidate.create", json={"name": "Lin", "linkedInUrl": "https://linkedin.com/in/lin"}).json()
+    assert answer["success"] is True
+    assert answer["warnings"] == ["fields_not_stored: linkedInUrl"]
+    assert "warnings" not in ats.post("/candidate.create", json={"name": "Plain"}).json()
+    plan = results(ats, "interviewPlan.list")[0]["id"]
+    answer = ats.post("/job.create", json={"title": "T", "defaultInterviewPlanId": plan, "brandId": plan}).json()
+    assert answer["results"]["defaultInterviewPlanId"] == plan
+    assert answer["warnings"] == ["fields_not_stored: brandId"]
+    missing = error(ats, "job.create", {"title": "T", "defaultInterviewPlanId": "00000000-0000-4000-8000-000000000000"})
+    assert (missing["code"], missing["meta"]["field"]) == ("interview_plan_not_found", "defaultInterviewPlanId")

@@ -2,7 +2,8 @@
 
 - ``candidate.create`` {name (required), email, phoneNumber, location{city, region, country}, createdAt}: the name
   is split at its first space into the core record's first and last name. Ashby's ``linkedInUrl``, ``githubUrl``,
-  ``website`` and ``alternateEmailAddresses`` are accepted and not stored. ``sourceId`` and ``creditedToUserId``
+  ``website`` and ``alternateEmailAddresses`` are accepted and not stored; the answer then says so in the warning
+  ``fields_not_stored: <names>``. ``sourceId`` and ``creditedToUserId``
   would change the answer (``source``, ``creditedToUser``) and this service keeps no sources or users, so they are
   refused (``invalid_input`` naming the field) rather than ignored.
 - ``candidate.info`` {id} or {externalMappingId}: the id the candidate has in another system, looked up among the
@@ -74,6 +75,15 @@ class CandidateCreate(AtsModel):
     createdAt: datetime | None = None
     sourceId: str | None = Field(None, max_length=255)
     creditedToUserId: str | None = Field(None, max_length=255)
+    linkedInUrl: str | None = Field(None, max_length=2048)
+    githubUrl: str | None = Field(None, max_length=2048)
+    website: str | None = Field(None, max_length=2048)
+    alternateEmailAddresses: list[Annotated[str, Field(max_length=254)]] | None = Field(None, max_length=20)
+
+    def not_stored(self) -> list[str] | None:
+        """The warning for the Ashby fields this request sent that hirebridge does not keep."""
+        names = [n for n in ("linkedInUrl", "githubUrl", "website", "alternateEmailAddresses") if getattr(self, n)]
+        return [f"fields_not_stored: {', '.join(names)}"] if names else None
 
     def check(self) -> None:
         if self.sourceId is not None:
@@ -173,7 +183,7 @@ async def candidate_create(request: Request, caller: Write) -> Response:
             candidate.created_at = data.createdAt
         session.add(candidate)
         session.flush()
-        return ok(candidate_body(session, candidate, public_url))
+        return ok(candidate_body(session, candidate, public_url), warnings=data.not_stored())
 
     return await write(request, caller, "candidate.create", data, work)
 

@@ -3,7 +3,9 @@
 - ``job.create`` {title (required), employmentType, and the extension fields ``location``, ``department``,
   ``description`` (names and text: hirebridge has no location or department catalogue)}. Ashby's ``teamId`` and
   ``locationId`` are accepted but cannot be resolved; the answer then carries the warning
-  ``team_and_location_ids_not_stored``. New jobs are drafts, as at Ashby.
+  ``team_and_location_ids_not_stored``; ``jobTemplateId`` and ``brandId`` likewise give ``fields_not_stored: <names>``.
+  ``defaultInterviewPlanId`` must be the default interview plan (``interview_plan_not_found`` else), the one every
+  job uses. New jobs are drafts, as at Ashby.
 - ``job.setStatus`` {jobId, status}: Ashby's transitions: Draft -> Open or Archived; Open -> Closed; Closed -> Draft
   or Archived; Archived -> Draft. Setting the current status again changes nothing. Any other change:
   ``job_status_transition_not_allowed``.
@@ -24,10 +26,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hirebridge.assessments.questionnaire import default_questionnaire
-from hirebridge.ats import listing
+from hirebridge.ats import hiring_process, listing
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
-from hirebridge.ats.envelope import MAX_EPOCH_MS, AtsModel, ListParams, invalid_state, ok, read_body
+from hirebridge.ats.envelope import MAX_EPOCH_MS, AtsModel, ListParams, invalid_state, not_found, ok, read_body
 from hirebridge.ats.serializers import JOB_STATUS, JOB_STATUS_IN, job_json, load_related
 from hirebridge.core.models import Job, JobStatus
 from hirebridge.db.types import utcnow
@@ -55,6 +57,9 @@ class JobCreate(AtsModel):
     employmentType: EmploymentType = "FullTime"
     teamId: UUID | None = None
     locationId: UUID | None = None
+    defaultInterviewPlanId: UUID | None = None
+    jobTemplateId: UUID | None = None
+    brandId: UUID | None = None
     location: str | None = Field(None, max_length=255, description="hirebridge extension: the location's name")
     department: str | None = Field(None, max_length=255, description="hirebridge extension: the department's name")
     description: str | None = Field(None, max_length=100_000, description="hirebridge extension")
@@ -95,6 +100,9 @@ def job_body(session: Session, job: Job) -> dict[str, Any]:
 )
 async def job_create(request: Request, caller: Write) -> Response:
     data = await read_body(request, JobCreate)
+    plan = data.defaultInterviewPlanId
+    if plan is not None and str(plan) != hiring_process.plan_id(caller.organization_id):
+        raise not_found("interview_plan", str(plan), field="defaultInterviewPlanId")
 
     def work(session: Session) -> dict[str, Any]:
         job = Job(
@@ -109,8 +117,11 @@ async def job_create(request: Request, caller: Write) -> Response:
         )
         session.add(job)
         session.flush()
-        warnings = ["team_and_location_ids_not_stored"] if data.teamId or data.locationId else None
-        return ok(job_body(session, job), warnings=warnings)
+        warnings = ["team_and_location_ids_not_stored"] if data.teamId or data.locationId else []
+        ignored = [name for name in ("jobTemplateId", "brandId") if getattr(data, name) is not None]
+        if ignored:
+            warnings.append(f"fields_not_stored: {', '.join(ignored)}")
+        return ok(job_body(session, job), warnings=warnings or None)
 
     return await write(request, caller, "job.create", data, work)
 
