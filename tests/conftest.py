@@ -1,23 +1,87 @@
 """Shared fixtures: one fresh database per run (SQLite or PostgreSQL, see tests/support/databases.py), the
-service on a real socket with its delivery workers, and a fresh organization per test for isolation."""
+service on a real socket with its delivery workers, and a fresh organization per test for isolation.
+
+Every log record of the run is written to one file, and every credential and piece of personal data the suite sends
+or receives is noted (tests/hardening/sensitive.py); tests/hardening/test_log_grep.py runs last and fails if any of
+them is in the log, and the same check runs again after the session's teardown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from hirebridge.logsetup import quiet_libraries
 from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
+from tests.hardening import sensitive
 from tests.support.databases import backend, fresh_database
 
+LOG_GREP_TEST = "test_logs_hold_no_sensitive_values"
+LOG_FILE = pytest.StashKey[sensitive.LogFile]()
+UNDO_OBSERVE = pytest.StashKey[Callable[[], None]]()
+SUMMARY = pytest.StashKey[list[str]]()  # lines for the end of the run: requests fuzzed, values grepped
 
-def pytest_report_header() -> str:
-    return f"hirebridge test database backend: {backend()}"
+
+def pytest_configure(config: pytest.Config) -> None:
+    """From here on, every log record goes to one file, at the service's default level (INFO), with the libraries
+    that log URLs and SQL kept quiet as ``hirebridge serve`` keeps them."""
+    log_file = sensitive.LogFile(Path(tempfile.mkdtemp(prefix="hirebridge-test-logs-")) / "all.log")
+    log_file.install()
+    logging.getLogger().setLevel(logging.INFO)
+    quiet_libraries()
+    config.stash[LOG_FILE] = log_file
+    config.stash[SUMMARY] = []
+    config.stash[UNDO_OBSERVE] = sensitive.observe_httpx(sensitive.SENSITIVE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if UNDO_OBSERVE in config.stash:
+        config.stash[UNDO_OBSERVE]()
+    if LOG_FILE in config.stash:
+        config.stash[LOG_FILE].uninstall()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"hirebridge test database backend: {backend()}",
+        f"hirebridge test log (every record of this run): {config.stash[LOG_FILE].path}",
+    ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The log-grep test runs after every other test."""
+    items.sort(key=lambda item: getattr(item, "originalname", item.name) == LOG_GREP_TEST)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if config.stash[SUMMARY]:
+        terminalreporter.section("hirebridge hardening")
+        for line in config.stash[SUMMARY]:
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Grep the log once more after the teardown of every fixture, when the log-grep test was part of the run."""
+    log_file = session.config.stash[LOG_FILE]
+    items = getattr(session, "items", [])
+    selected = any(getattr(item, "originalname", item.name) == LOG_GREP_TEST for item in items)
+    if selected and session.exitstatus == 0:
+        leaks = sensitive.find_leaks(log_file.path, sensitive.SENSITIVE)
+        if leaks:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            lines = [f"sensitive values in the log written during session teardown ({log_file.path}):"]
+            lines += [leak.describe() for leak in leaks]
+            if reporter is not None:
+                reporter.write_line("\n".join(lines), red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +153,10 @@ def cli_env(runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatc
 def org(runtime: Runtime) -> IssuedCredentials:
     """A fresh organization with partner client credentials and an all-permissions ATS API key."""
     with runtime.transaction() as session:
-        return create_organization(session, "Test Org")
+        credentials = create_organization(session, "Test Org")
+    sensitive.SENSITIVE.add("client secret", credentials.client_secret)
+    sensitive.SENSITIVE.add("api key", credentials.api_key)
+    return credentials
 
 
 @dataclass

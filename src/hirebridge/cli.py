@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from typing import Annotated
@@ -43,15 +42,9 @@ def _settings(demo: bool | None = None) -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request's full URL at INFO, query string included, and a customer's webhook or write-back
-    # URL may carry a token there. Our own exchange records redact it; keep the library to warnings.
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    from hirebridge.logsetup import configure
+
+    configure(settings.log_level, sys.stderr)
 
 
 def _fail(message: str) -> typer.Exit:
