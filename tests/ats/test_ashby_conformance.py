@@ -135,6 +135,12 @@ def test_every_ashby_operation_and_webhook_event_answers_in_ashbys_schema(
     results(ats, "application.changeStatus", {"applicationId": application["id"], "status": "Hired"})
 
     other = results(ats, "application.create", {"candidateId": person["id"], "jobId": make_job(ats)["id"]})
+    moved = results(
+        ats,
+        "application.changeStage",
+        {"applicationId": other["id"], "interviewStageId": stage(ats, "Interview")["id"]},
+    )
+    assert (moved["status"], moved["currentInterviewStage"]["title"]) == ("Active", "Interview")
     archived = results(
         ats, "application.changeStatus", {"applicationId": other["id"], "status": "Archived", "archiveReasonId": "x"}
     )
@@ -160,7 +166,9 @@ def test_every_ashby_operation_and_webhook_event_answers_in_ashbys_schema(
     checked = CHECKED - before
     ashby = {name for name, entry in ashby_schemas.document()["operations"].items() if entry["ashby"]}
     assert ashby - set(checked) == set(), "Ashby operations not validated"
-    assert len(ashby) == 23  # the 19 of the issue, plus offerProcess.start, offer.start, interviewPlan/Stage.list
+    # The 19 of the issue, plus offerProcess.start, offer.start, interviewPlan.list, interviewStage.list and
+    # application.changeStage.
+    assert len(ashby) == 24
     assert {f"webhook:{a}" for a in ("candidateHire", "offerUpdate", "pushToHRIS")} <= set(checked)
 
 
@@ -356,3 +364,31 @@ def test_fields_ashby_documents_but_hirebridge_does_not_keep_are_named_in_a_warn
     assert answer["warnings"] == ["fields_not_stored: brandId"]
     missing = error(ats, "job.create", {"title": "T", "defaultInterviewPlanId": "00000000-0000-4000-8000-000000000000"})
     assert (missing["code"], missing["meta"]["field"]) == ("interview_plan_not_found", "defaultInterviewPlanId")
+
+
+def test_change_stage_moves_within_the_default_plan(ats: httpx.Client) -> None:
+    person = make_candidate(ats)
+    application = results(ats, "application.create", {"candidateId": person["id"], "jobId": make_job(ats)["id"]})
+
+    def move(title: str, **extra: Any) -> dict[str, Any]:
+        body = {"applicationId": application["id"], "interviewStageId": stage(ats, title)["id"], **extra}
+        return ats.post("/application.changeStage", json=body).json()  # type: ignore[no-any-return]
+
+    offer = move("Offer")["results"]
+    assert (offer["status"], offer["currentInterviewStage"]["type"]) == ("Active", "Offer")
+    lead = move("Lead")["results"]
+    assert (lead["status"], lead["currentInterviewStage"]["orderInInterviewPlan"]) == ("Lead", 0)
+    refused = move("Archived")["errorInfo"]
+    assert refused["meta"]["fields"][0]["field"] == "archiveReasonId"
+    refused = move("Interview", archiveReasonId="no")["errorInfo"]
+    assert refused["meta"]["fields"][0]["field"] == "archiveReasonId"
+    refused = move("Archived", archiveReasonId="x", archiveEmail={"communicationTemplateId": "t"})["errorInfo"]
+    assert refused["meta"]["fields"][0]["field"] == "archiveEmail"
+    archived = move("Archived", archiveReasonId="Withdrew")["results"]
+    assert (archived["status"], archived["archiveReason"]["text"]) == ("Archived", "Withdrew")
+    back = move("Interview")["results"]
+    assert (back["status"], back["currentInterviewStage"]["title"]) == ("Active", "Interview")
+    assert "archiveReason" not in back
+    assert move("Hired")["results"]["status"] == "Hired"
+    body = {"applicationId": application["id"], "interviewStageId": "00000000-0000-4000-8000-000000000000"}
+    assert error(ats, "application.changeStage", body)["code"] == "interview_stage_not_found"

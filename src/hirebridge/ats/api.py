@@ -4,7 +4,8 @@ authenticated with the API key as the Basic username (``ats.auth``), answered in
     apiKey.info                 apiKeysRead        the calling key: title, createdAt, scopes (never the key)
     candidate.create|info|list|search              candidatesWrite / candidatesRead
     application.create|info|list                   candidatesWrite / candidatesRead
-    application.changeStatus    candidatesWrite    hirebridge extension (Ashby: application.changeStage)
+    application.changeStage     candidatesWrite    Ashby's stage move, within the default interview plan
+    application.changeStatus    candidatesWrite    hirebridge extension: set the status directly
     job.create|info|list|setStatus                 jobsWrite / jobsRead
     offer.create|info|list      offersWrite / offersRead  (offer.create: Ashby's shape or a simple hirebridge one)
     offerProcess.start, offer.start                offersWrite (Ashby's offer flow, ``ats.offer_process``)

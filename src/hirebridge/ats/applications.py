@@ -11,10 +11,12 @@
   (``job_not_open``); drafts are allowed, as sourcing often starts before a job opens.
 - ``application.info`` {applicationId}; ``application.list`` {jobId, status, createdAfter} paginated with
   incremental sync.
+- ``application.changeStage`` {applicationId, interviewStageId, archiveReasonId}: Ashby's way to move an
+  application, to a stage of the default interview plan; the stage decides the status. ``archiveReasonId`` is
+  required for the Archived stage and refused otherwise; ``archiveEmail`` is refused (no emails are sent).
 - ``application.changeStatus`` {applicationId, status in Hired|Archived|Active|Lead, archiveReasonId}: **a
-  hirebridge extension**. Ashby changes status only by moving the application to an interview stage
-  (``application.changeStage``), and hirebridge keeps no interview plans. As with Ashby's archive stages,
-  ``archiveReasonId`` is required when archiving and refused otherwise (``invalid_input``).
+  hirebridge extension** that sets the status directly (an Active application keeps its stage). As with Ashby's
+  archive stages, ``archiveReasonId`` is required when archiving and refused otherwise (``invalid_input``).
 """
 
 from __future__ import annotations
@@ -211,15 +213,18 @@ def change_status(
     application_id: str,
     status: ApplicationStatus,
     archive_reason: str | None,
+    stage_title: str | None = None,
 ) -> Application:
-    """Set the status and archive reason (nothing changes when both are already so). Becoming Hired emits the
-    ``candidateHire`` webhook event in the same transaction."""
+    """Set the status, archive reason and (given a ``stage_title``) stage; nothing changes when they are already so.
+    Becoming Hired emits the ``candidateHire`` webhook event in the same transaction."""
     application = get_owned(session, Application, organization_id, application_id, "application", "applicationId")
-    if application.status == status and application.archive_reason == archive_reason:
+    stage = stage_title if stage_title is not None else application.current_stage
+    if (application.status, application.archive_reason, application.current_stage) == (status, archive_reason, stage):
         return application
     previous = application.status
     application.status = status
     application.archive_reason = archive_reason
+    application.current_stage = stage
     application.updated_at = utcnow()
     session.flush()
     if status == ApplicationStatus.HIRED and previous != ApplicationStatus.HIRED:
@@ -247,6 +252,60 @@ async def application_change_status(request: Request, caller: Write) -> dict[str
             str(data.applicationId),
             ApplicationStatus(data.status),
             data.archiveReasonId,
+        )
+        return ok(application_body(session, application))
+
+    return await in_transaction(request, work)
+
+
+class ApplicationChangeStage(AtsModel):
+    applicationId: UUID
+    interviewStageId: str = Field(min_length=1, max_length=64)
+    archiveReasonId: str | None = Field(None, min_length=1, max_length=255)
+    archiveEmail: dict[str, Any] | None = None
+
+    def stage(self, organization_id: str) -> hiring_process.Stage:
+        if self.archiveEmail is not None:
+            raise invalid_input("archiveEmail", "is not supported: this service sends no emails")
+        stage = hiring_process.find_stage(organization_id, self.interviewStageId)
+        if stage is None:
+            raise not_found("interview_stage", self.interviewStageId, field="interviewStageId")
+        archived = stage.status == ApplicationStatus.ARCHIVED
+        if archived and self.archiveReasonId is None:
+            raise invalid_input("archiveReasonId", "is required when moving to the Archived stage")
+        if not archived and self.archiveReasonId is not None:
+            raise invalid_input("archiveReasonId", "is only allowed when moving to the Archived stage")
+        return stage
+
+
+@router.post(
+    "/application.changeStage",
+    summary="Move an application to a stage of its interview plan (candidatesWrite)",
+    openapi_extra=ats(
+        ApplicationChangeStage,
+        "Application",
+        errors=[
+            error("application_not_found", "Application not found."),
+            error("interview_stage_not_found", "Interview stage not found."),
+        ],
+    ),
+)
+async def application_change_stage(request: Request, caller: Write) -> dict[str, Any]:
+    """Ashby's stage move, within the default interview plan: the stage decides the status (Lead, Active, Hired,
+    Archived); ``archiveReasonId`` (the reason's text) is required for the Archived stage and refused otherwise."""
+    data = await read_body(request, ApplicationChangeStage)
+    stage = data.stage(caller.organization_id)
+    runtime = get_runtime(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        application = change_status(
+            runtime,
+            session,
+            caller.organization_id,
+            str(data.applicationId),
+            stage.status,
+            data.archiveReasonId,
+            stage.title,
         )
         return ok(application_body(session, application))
 
