@@ -392,3 +392,22 @@ def test_change_stage_moves_within_the_default_plan(ats: httpx.Client) -> None:
     assert move("Hired")["results"]["status"] == "Hired"
     body = {"applicationId": application["id"], "interviewStageId": "00000000-0000-4000-8000-000000000000"}
     assert error(ats, "application.changeStage", body)["code"] == "interview_stage_not_found"
+
+
+def test_expand_answers_what_was_asked_for(ats: httpx.Client) -> None:
+    job = results(ats, "job.create", {"title": "Geologist", "location": "Oslo"})
+    expanded = results(ats, "job.info", {"id": job["id"], "expand": ["location", "openings"]})
+    assert expanded["openings"] == []
+    assert (expanded["location"]["name"], expanded["location"]["isArchived"]) == ("Oslo", False)
+    assert "location" not in results(ats, "job.info", {"id": job["id"]})
+    listed = results(ats, "job.list", {"status": ["Draft"], "expand": ["location"]})
+    assert next(j for j in listed if j["id"] == job["id"])["location"] == expanded["location"]
+    person = make_candidate(ats)
+    application = results(ats, "application.create", {"candidateId": person["id"], "jobId": job["id"]})
+    info = results(ats, "application.info", {"applicationId": application["id"], "expand": ["openings", "referrals"]})
+    assert (info["openings"], info["referrals"]) == ([], [])
+    assert "applicationFormSubmissions" not in info
+    listed = results(ats, "application.list", {"jobId": job["id"], "expand": ["openings"]})
+    assert [a["openings"] for a in listed] == [[]]
+    refused = error(ats, "job.info", {"id": job["id"], "expand": ["compensation"]})
+    assert refused["meta"]["fields"][0]["field"].startswith("expand")

@@ -9,8 +9,9 @@
   (``invalid_input`` naming the field): this service keeps no sources, users or stage history, and ignoring them
   would answer something else than asked. A job that is Closed or Archived refuses new applications
   (``job_not_open``); drafts are allowed, as sourcing often starts before a job opens.
-- ``application.info`` {applicationId}; ``application.list`` {jobId, status, createdAfter} paginated with
-  incremental sync.
+- ``application.info`` {applicationId, expand}; ``application.list`` {jobId, status, createdAfter, expand} paginated
+  with incremental sync. Ashby's ``expand`` values (openings, applicationFormSubmissions, referrals) are empty lists:
+  hirebridge keeps none of them.
 - ``application.changeStage`` {applicationId, interviewStageId, archiveReasonId}: Ashby's way to move an
   application, to a stage of the default interview plan; the stage decides the status. ``archiveReasonId`` is
   required for the Archived stage and refused otherwise; ``archiveEmail`` is refused (no emails are sent).
@@ -34,7 +35,7 @@ from hirebridge.ats import events, hiring_process, listing
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
 from hirebridge.ats.envelope import AtsModel, ListParams, invalid_input, invalid_state, not_found, ok, read_body
-from hirebridge.ats.serializers import application_json, load_related
+from hirebridge.ats.serializers import application_json, expand_application, load_related
 from hirebridge.core.models import Application, ApplicationStatus, Candidate, Job, JobStatus
 from hirebridge.db.types import utcnow
 from hirebridge.openapi import ats, error
@@ -95,11 +96,15 @@ class ApplicationCreate(AtsModel):
 
 class ApplicationInfo(AtsModel):
     applicationId: UUID
+    expand: list[Literal["openings", "applicationFormSubmissions", "referrals"]] = Field(
+        default_factory=list, max_length=3
+    )
 
 
 class ApplicationList(ListParams):
     jobId: UUID | None = None
     status: StatusName | None = None
+    expand: list[Literal["openings"]] = Field(default_factory=list, max_length=1)
 
 
 class ApplicationChangeStatus(AtsModel):
@@ -180,7 +185,7 @@ async def application_info(request: Request, caller: Read) -> dict[str, Any]:
         application = get_owned(
             session, Application, caller.organization_id, str(data.applicationId), "application", "applicationId"
         )
-        return ok(application_body(session, application))
+        return ok(expand_application(application_body(session, application), data.expand))
 
     return await in_transaction(request, work)
 
@@ -201,8 +206,12 @@ async def application_list(request: Request, caller: Read) -> dict[str, Any]:
         statement = statement.where(Application.job_id == job_id)
     if params.status is not None:
         statement = statement.where(Application.status == ApplicationStatus(params.status))
+
+    def draw(session: Session, rows: list[Application]) -> list[dict[str, Any]]:
+        return [expand_application(body, params.expand) for body in render(session, rows)]
+
     return await in_transaction(
-        request, lambda session: listing.fetch(session, secret, page, statement, Application, render)
+        request, lambda session: listing.fetch(session, secret, page, statement, Application, draw)
     )
 
 

@@ -9,6 +9,8 @@
 - ``job.setStatus`` {jobId, status}: Ashby's transitions: Draft -> Open or Archived; Open -> Closed; Closed -> Draft
   or Archived; Archived -> Draft. Setting the current status again changes nothing. Any other change:
   ``job_status_transition_not_allowed``.
+- ``job.info`` {id, expand}, ``job.list`` {..., expand}: Ashby's ``expand``: ``openings`` is an empty list (hirebridge
+  keeps no openings), ``location`` the job's location name as Ashby's location object.
 - ``job.list`` {status[], openedAfter, openedBefore, closedAfter, closedBefore, createdAfter}: like Ashby, drafts are
   listed only when ``Draft`` is among the statuses asked for; the times are epoch milliseconds and compare with
   ``openedAt``/``closedAt`` (a job never opened or never closed does not match such a filter).
@@ -16,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -30,7 +33,7 @@ from hirebridge.ats import hiring_process, listing
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import get_owned, in_transaction, write
 from hirebridge.ats.envelope import MAX_EPOCH_MS, AtsModel, ListParams, invalid_state, not_found, ok, read_body
-from hirebridge.ats.serializers import JOB_STATUS, JOB_STATUS_IN, job_json, load_related
+from hirebridge.ats.serializers import JOB_STATUS, JOB_STATUS_IN, expand_job, job_json, load_related
 from hirebridge.core.models import Job, JobStatus
 from hirebridge.db.types import utcnow
 from hirebridge.openapi import ats, error
@@ -65,8 +68,12 @@ class JobCreate(AtsModel):
     description: str | None = Field(None, max_length=100_000, description="hirebridge extension")
 
 
+Expand = Literal["location", "openings"]
+
+
 class JobInfo(AtsModel):
     id: UUID
+    expand: list[Expand] = Field(default_factory=list, max_length=2)
 
 
 class JobSetStatus(AtsModel):
@@ -80,6 +87,7 @@ class JobList(ListParams):
     openedBefore: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
     closedAfter: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
     closedBefore: int | None = Field(None, ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds")
+    expand: list[Expand] = Field(default_factory=list, max_length=2)
 
 
 def render(session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
@@ -89,8 +97,8 @@ def render(session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
     return [job_json(j, related) for j in jobs]
 
 
-def job_body(session: Session, job: Job) -> dict[str, Any]:
-    return render(session, [job])[0]
+def job_body(session: Session, job: Job, expand: Sequence[str] = ()) -> dict[str, Any]:
+    return expand_job(render(session, [job])[0], job, expand)
 
 
 @router.post(
@@ -136,7 +144,7 @@ async def job_info(request: Request, caller: Read) -> dict[str, Any]:
     return await in_transaction(
         request,
         lambda session: ok(
-            job_body(session, get_owned(session, Job, caller.organization_id, str(data.id), "job", "id"))
+            job_body(session, get_owned(session, Job, caller.organization_id, str(data.id), "job", "id"), data.expand)
         ),
     )
 
@@ -169,7 +177,11 @@ async def job_list(request: Request, caller: Read) -> dict[str, Any]:
         statement = statement.where(Job.closed_at >= listing.after_ms(params.closedAfter))
     if params.closedBefore is not None:
         statement = statement.where(Job.closed_at < listing.epoch_ms(params.closedBefore))
-    return await in_transaction(request, lambda session: listing.fetch(session, secret, page, statement, Job, render))
+
+    def draw(session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
+        return [expand_job(body, job, params.expand) for body, job in zip(render(session, jobs), jobs, strict=True)]
+
+    return await in_transaction(request, lambda session: listing.fetch(session, secret, page, statement, Job, draw))
 
 
 def set_status(session: Session, organization_id: str, job_id: str, status: JobStatus) -> Job:

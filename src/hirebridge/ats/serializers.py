@@ -306,6 +306,26 @@ def application_json(application: Application, related: Related | None = None) -
     )
 
 
+def expand_job(body: dict[str, Any], job: Job, expand: Iterable[str]) -> dict[str, Any]:
+    """Ashby's ``expand`` on job.info/job.list: ``openings`` (hirebridge keeps none: an empty list) and ``location``
+    (the job's location name as Ashby's location object, with an id derived from the name; left out without one)."""
+    if "openings" in expand:
+        body["openings"] = []
+    if "location" in expand and job.location:
+        location_id = stable_id(job.organization_id, "location", job.location)
+        body["location"] = {"id": location_id, "name": job.location, "isArchived": False}
+    return body
+
+
+def expand_application(body: dict[str, Any], expand: Iterable[str]) -> dict[str, Any]:
+    """Ashby's ``expand`` on application.info/list: hirebridge keeps no openings, form submissions or referrals, so
+    each one asked for is an empty list."""
+    for name in ("openings", "applicationFormSubmissions", "referrals"):
+        if name in expand:
+            body[name] = []
+    return body
+
+
 def start_date(value: date | None) -> str | None:
     """An offer's start day as Ashby's date-time: midnight UTC of that day."""
     return iso(datetime.combine(value, time(0), tzinfo=UTC)) if value is not None else None
