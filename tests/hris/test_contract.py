@@ -1,226 +1,138 @@
-"""The connector contract, run against each vendor's simulator over a real socket."""
+"""The connector contract (``contract.CASES``) for every kit, in one parametrised test; then what is particular to one
+vendor, against the same simulators."""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import importlib
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from hirebridge.connectors.errors import AuthError, OutcomeUnknownError, RejectedError, RetryableError
-from tests.hris.contract import Simulator, Vendor, running
+from hirebridge.connectors.errors import RejectedError, RetryableError
+from tests.hris.contract import CASES, Case, Service, Simulator, bad_credentials, create, look_up, running
 from tests.hris.helpers import a_hire
+from tests.hris.kits import Kit, _bamboohr, _bob, bamboohr_v1, kits
 
 
-def _bob() -> Vendor:
-    from hirebridge.sandbox.bob.app import create_app
-
-    return Vendor(
-        system="bob",
-        make_app=create_app,
-        credentials={"serviceUserId": "SERVICE-USER", "token": "sandbox-token"},
-        bad_credentials={"serviceUserId": "SERVICE-USER", "token": "wrong-token"},
-        settings={},
-        refused_hire=lambda: a_hire(location="Atlantis"),
-        refusal_says="Atlantis",
-        first_name_of=lambda record: record.get("firstName"),
-        lags=True,
-    )
-
-
-def _bamboohr() -> Vendor:
-    app = importlib.import_module("hirebridge.sandbox.bamboohr.app")
-    return Vendor(
-        system="bamboohr",
-        make_app=functools.partial(app.create_app, company_domain="acme", api_key="sandbox-api-key"),
-        credentials={"companyDomain": "acme", "apiKey": "sandbox-api-key"},
-        bad_credentials={"companyDomain": "acme", "apiKey": "wrong-key"},
-        settings={},
-        refused_hire=lambda: a_hire(email="not-an-email"),
-        refusal_says="workEmail",
-        first_name_of=lambda record: record.get("firstName"),
-    )
-
-
-def _vendor_params() -> list[Any]:
-    params = [pytest.param(_bob, id="bob")]
-    try:
-        importlib.import_module("hirebridge.sandbox.bamboohr.app")
-    except ImportError:
-        params.append(
-            pytest.param(_bamboohr, id="bamboohr", marks=pytest.mark.skip(reason="no BambooHR simulator yet"))
-        )
-    else:
-        params.append(pytest.param(_bamboohr, id="bamboohr"))
-    return params
-
-
-@pytest.fixture(params=_vendor_params())
-def vendor(request: pytest.FixtureRequest) -> Vendor:
-    make: Any = request.param
-    made: Vendor = make()
-    return made
+@pytest.fixture(params=kits(), ids=lambda make: make().system + make().base_path.replace("/", "-"))
+def kit(request: pytest.FixtureRequest) -> Kit:
+    make: Callable[[], Kit] = request.param
+    return make()
 
 
 @pytest.fixture
-def sim(vendor: Vendor) -> Any:
-    options = {"read_lag_seconds": 0} if vendor.lags else {}
-    with running(vendor, **options) as simulator:
+def sim(kit: Kit) -> Iterator[Simulator]:
+    with running(kit) as simulator:
         yield simulator
 
 
-def test_create_returns_the_remote_id_and_the_record_holds_the_hire(sim: Simulator) -> None:
-    connector, http = sim.connector()
-    with http:
-        ref = connector.create(connector.build_payload(a_hire()))
-    assert ref.remote_id
-    assert ref.kind == "employee"
-    assert sim.vendor.first_name_of(sim.record(ref.remote_id)) == "Ada"
+@pytest.mark.parametrize("contract_case", CASES, ids=lambda case: case.__name__)
+def test_contract(sim: Simulator, contract_case: Callable[[Case], None], request: pytest.FixtureRequest) -> None:
+    def service() -> Service:
+        return Service(
+            ats=request.getfixturevalue("ats"),
+            runtime=request.getfixturevalue("runtime"),
+            org=request.getfixturevalue("org"),
+        )
+
+    contract_case(Case(sim, service))
 
 
-def test_find_existing_finds_a_future_hire_by_email_in_any_case(sim: Simulator) -> None:
-    hire = a_hire()
-    connector, http = sim.connector()
-    with http:
-        assert connector.find_existing(hire) is None
-        created = connector.create(connector.build_payload(hire))
-        shouted = dataclasses.replace(hire, email=(hire.email or "").upper())
-        assert connector.find_existing(shouted) == created
-        assert connector.find_existing(a_hire()) is None
+# -- BambooHR ---------------------------------------------------------------------------------------------------------
 
 
-def test_update_changes_the_remote_record(sim: Simulator) -> None:
-    hire = a_hire()
-    connector, http = sim.connector()
-    with http:
+@pytest.mark.parametrize("wire_case", [create, look_up, bad_credentials], ids=lambda case: case.__name__)
+def test_bamboohr_wire_cases_through_the_api_v1_url_form(wire_case: Callable[[Case], None]) -> None:
+    with running(bamboohr_v1()) as sim:
+        wire_case(Case(sim, service=lambda: pytest.fail("a wire case needs no service")))
+        journal = sim.admin.get("/_sandbox/requests").json()["requests"]
+    assert journal
+    assert all(call["path"].startswith("/api/v1/") for call in journal)
+
+
+def test_bamboohr_updates_through_the_api_v1_url_form_and_never_touch_employee_0() -> None:
+    with running(bamboohr_v1()) as sim, sim.connector() as connector:
+        hire = a_hire()
         ref = connector.create(connector.build_payload(hire))
         connector.update(ref.remote_id, connector.build_payload(dataclasses.replace(hire, first_name="Augusta")))
-    assert sim.vendor.first_name_of(sim.record(ref.remote_id)) == "Augusta"
-
-
-def test_a_vendor_refusal_is_rejected_with_the_vendors_own_words(sim: Simulator) -> None:
-    connector, http = sim.connector()
-    with http, pytest.raises(RejectedError) as caught:
-        connector.create(connector.build_payload(sim.vendor.refused_hire()))
-    assert type(caught.value) is RejectedError
-    assert caught.value.http_status is not None
-    assert 400 <= caught.value.http_status < 500
-    assert sim.vendor.refusal_says in caught.value.message
-    assert "refused the data (HTTP" not in caught.value.message  # the vendor's text, not our fallback
-    assert sim.records() == []
-
-
-def test_bad_credentials_are_an_auth_failure_on_every_call(sim: Simulator) -> None:
-    connector, http = sim.connector(credentials=sim.vendor.bad_credentials)
-    with http:
-        with pytest.raises(AuthError):
-            connector.create(connector.build_payload(a_hire()))
-        with pytest.raises(AuthError):
-            connector.find_existing(a_hire())
-    assert sim.records() == []
-
-
-def test_credentials_missing_a_field_fail_as_auth_without_a_call(sim: Simulator) -> None:
-    connector, http = sim.connector(credentials={"unexpected": "x"})
-    with http, pytest.raises(AuthError, match="credentials need a valid"):
-        connector.create(connector.build_payload(a_hire()))
-
-
-def test_throttling_is_retryable_with_a_wait(sim: Simulator) -> None:
-    sim.faults(throttle_rate=1, retry_after_seconds=7)
-    connector, http = sim.connector()
-    with http, pytest.raises(RetryableError) as caught:
-        connector.create(connector.build_payload(a_hire()))
-    assert type(caught.value) is RetryableError
-    assert caught.value.retry_after is not None
-    assert 0 <= caught.value.retry_after <= 60
-    assert sim.records() == []
-
-
-def test_server_errors_are_retryable(sim: Simulator) -> None:
-    sim.faults(error_rate=1)
-    connector, http = sim.connector()
-    with http:
-        for _ in range(3):
-            with pytest.raises(RetryableError) as caught:
-                connector.find_existing(a_hire())
-            assert type(caught.value) is RetryableError  # a read never leaves an outcome unknown
-            assert (caught.value.http_status or 0) >= 500
-        with pytest.raises(RetryableError):
-            connector.create(connector.build_payload(a_hire()))
-    assert sim.records() == []
-
-
-def test_a_create_whose_answer_is_lost_is_outcome_unknown_and_the_look_up_finds_it(sim: Simulator) -> None:
-    hire = a_hire()
-    sim.faults(drop_after_commit_rate=1)
-    connector, http = sim.connector()
-    with http:
-        with pytest.raises(OutcomeUnknownError):
-            connector.create(connector.build_payload(hire))
-        sim.faults()
-        found = connector.find_existing(hire)
-    [record] = sim.records()
-    assert found is not None
-    assert found.remote_id == str(record["id"])
-
-
-def test_a_create_that_times_out_is_outcome_unknown(sim: Simulator) -> None:
-    sim.faults(timeout_rate=1, timeout_seconds=1)
-    connector, http = sim.connector(timeout=0.3)
-    with http, pytest.raises(OutcomeUnknownError):
-        connector.create(connector.build_payload(a_hire()))
-
-
-def test_bob_reads_lag_writes_so_a_look_up_right_after_create_misses() -> None:
-    vendor = _bob()
-    with running(vendor, read_lag_seconds=20) as sim:
-        hire = a_hire()
-        connector, http = sim.connector()
-        with http:
-            created = connector.create(connector.build_payload(hire))
-            assert connector.find_existing(hire) is None
-        assert [str(r["id"]) for r in sim.records()] == [created.remote_id]
-    assert type(connector).read_lag_seconds > 20
+        [record] = sim.hires()
+        with pytest.raises(RejectedError, match="not a BambooHR employee id"):
+            connector.update("0", connector.build_payload(hire))
+    assert record["firstName"] == "Augusta"
 
 
 def test_bamboohr_refuses_a_second_employee_with_the_same_work_email_in_its_own_words() -> None:
-    pytest.importorskip("hirebridge.sandbox.bamboohr.app")
-    with running(_bamboohr()) as sim:
+    with running(_bamboohr()) as sim, sim.connector() as connector:
         first = a_hire()
-        connector, http = sim.connector()
-        with http:
-            connector.create(connector.build_payload(first))
-            twin = a_hire(email=(first.email or "").upper())
-            with pytest.raises(RejectedError) as caught:
-                connector.create(connector.build_payload(twin))
-        assert len(sim.records()) == 1
+        connector.create(connector.build_payload(first))
+        with pytest.raises(RejectedError) as caught:
+            connector.create(connector.build_payload(a_hire(email=(first.email or "").upper())))
+        assert len(sim.hires()) == 1
     assert caught.value.http_status == 409
     assert "BambooHR refused a duplicate" not in caught.value.message  # the header's text, not our fallback
+    assert caught.value.endpoint == "POST /api/gateway.php/acme/v1/employees/"
 
 
-def test_bamboohr_throttle_waits_exactly_as_long_as_retry_after_says() -> None:
-    pytest.importorskip("hirebridge.sandbox.bamboohr.app")
-    with running(_bamboohr()) as sim:
+def test_bamboohr_throttling_is_a_429_whose_retry_after_is_honoured_and_503_is_retried_too() -> None:
+    with running(_bamboohr()) as sim, sim.connector() as connector:
         sim.faults(throttle_rate=1, retry_after_seconds=7)
-        connector, http = sim.connector()
-        with http, pytest.raises(RetryableError) as caught:
+        with pytest.raises(RetryableError) as throttled:
             connector.find_existing(a_hire())
-    assert (caught.value.http_status, caught.value.retry_after) == (429, 7.0)
+        sim.faults(error_rate=1, retry_after_seconds=3)
+        statuses = set()
+        for _ in range(12):
+            with pytest.raises(RetryableError) as failed:
+                connector.find_existing(a_hire())
+            statuses.add(failed.value.http_status)
+            if failed.value.http_status == 503:
+                assert (type(failed.value), failed.value.retry_after) == (RetryableError, 3.0)
+    assert (throttled.value.http_status, throttled.value.retry_after) == (429, 7.0)
+    assert 503 in statuses
 
 
-def test_bamboohr_employee_limit_is_final_and_the_typo_header_is_read() -> None:
-    pytest.importorskip("hirebridge.sandbox.bamboohr.app")
-    with running(_bamboohr()) as sim:
+def test_bamboohr_employee_limit_is_final_with_bamboohrs_words_even_in_the_typo_header() -> None:
+    with running(_bamboohr()) as sim, sim.connector() as connector:
         sim.admin.put(
             "/_sandbox/settings", json={"employee_limit": 0, "error_header_spelling": "typo"}
         ).raise_for_status()
-        connector, http = sim.connector()
-        with http, pytest.raises(RejectedError) as caught:
+        with pytest.raises(RejectedError) as caught:
             connector.create(connector.build_payload(a_hire()))
-        assert sim.records() == []
+        assert sim.hires() == []
     assert type(caught.value) is RejectedError
     assert caught.value.http_status == 429
-    assert "employee limit (HTTP 429)" not in caught.value.message  # read from X-BambooHR-Error-Messsage
+    assert "employee limit" in caught.value.message
+    assert "(HTTP 429)" not in caught.value.message  # read from X-BambooHR-Error-Messsage, not our fallback
+
+
+# -- Bob --------------------------------------------------------------------------------------------------------------
+
+
+def test_bob_reads_lag_writes_so_a_look_up_right_after_create_misses() -> None:
+    kit = dataclasses.replace(_bob(), prepare=lambda admin: None)  # keep the simulator's 20 s lag
+    with running(kit) as sim, sim.connector() as connector:
+        hire = a_hire()
+        created = connector.create(connector.build_payload(hire))
+        assert connector.find_existing(hire) is None
+        assert len(sim.hires()) == 1
+    assert type(connector).read_lag_seconds > 20
+    assert created.remote_id
+
+
+def test_bob_update_that_changes_nothing_is_a_success() -> None:
+    with running(_bob()) as sim, sim.connector() as connector:
+        hire = a_hire()
+        ref = connector.create(connector.build_payload(hire))
+        again = dataclasses.replace(hire, first_name="Augusta")
+        assert connector.update(ref.remote_id, connector.build_payload(again)) == 200
+        assert connector.update(ref.remote_id, connector.build_payload(again)) == 304
+
+
+def test_bob_create_with_a_taken_email_adopts_that_employee_and_brings_it_up_to_date() -> None:
+    with running(_bob()) as sim, sim.connector() as connector:
+        hire = a_hire()
+        first = connector.create(connector.build_payload(hire))
+        twin = dataclasses.replace(hire, first_name="Augusta", email=(hire.email or "").upper())
+        adopted = connector.create(connector.build_payload(twin))
+        [record] = sim.hires()
+    assert adopted.remote_id == first.remote_id
+    assert record["firstName"] == "Augusta"

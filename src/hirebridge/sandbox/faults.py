@@ -9,11 +9,15 @@ Switches (all off by default, set with ``PUT /_sandbox/faults``):
 - ``drop_after_commit_rate``: fraction of *writes* that are committed and then lose their response (the
   connection is closed mid-response, so the client sees a transport error and cannot know the outcome).
 - ``rate_limit_per_second``: a real token bucket; calls beyond it get the vendor's throttle answer.
+
+``GET /_sandbox/requests`` lists the last vendor calls as received (method, path with query, headers with
+``Authorization`` redacted, body text), oldest first, so a test can compare what a client sent with what it meant to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 import time
 from collections.abc import Callable
@@ -59,10 +63,15 @@ class DroppedResponse(Exception):
     """Raised by a route after its write is committed: the middleware closes the connection mid-response."""
 
 
+JOURNAL_SIZE = 200
+JOURNAL_BODY_BYTES = 64 * 1024
+
+
 class Faults:
     """The switches of one simulator and the decisions they lead to. One instance per simulator app."""
 
     def __init__(self, seed: int | None = None) -> None:
+        self.journal: collections.deque[dict[str, Any]] = collections.deque(maxlen=JOURNAL_SIZE)
         self.switches = FaultSwitches()
         self.random = random.Random(seed)  # fault injection, not security
         self._bucket: TokenBucket | None = None
@@ -108,6 +117,41 @@ class Faults:
         return False
 
 
+class JournalMiddleware:
+    """Notes every vendor call (not ``/_sandbox``) in ``faults.journal`` as it arrived, body included."""
+
+    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/_sandbox"):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers", []):
+            name = raw_name.decode("latin-1").lower()
+            headers[name] = "[redacted]" if name == "authorization" else raw_value.decode("latin-1")
+        entry: dict[str, Any] = {
+            "method": scope.get("method"),
+            "path": scope.get("path", "") + (f"?{query}" if query else ""),
+            "headers": headers,
+            "body": "",
+        }
+        self.faults.journal.append(entry)
+        chunks: list[bytes] = []
+
+        async def journaled() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and sum(map(len, chunks)) < JOURNAL_BODY_BYTES:
+                chunks.append(message.get("body", b""))
+                entry["body"] = b"".join(chunks)[:JOURNAL_BODY_BYTES].decode("utf-8", errors="replace")
+            return message
+
+        await self.app(scope, journaled, send)
+
+
 class DropResponseMiddleware:
     """Turns ``DroppedResponse`` into a connection closed mid-response.
 
@@ -149,6 +193,11 @@ def admin_router(
         items = list_records()
         return {"count": len(items), "records": items}
 
+    @router.get("/requests")
+    def requests() -> dict[str, Any]:
+        calls = list(faults.journal)
+        return {"count": len(calls), "requests": calls}
+
     @router.get("/faults")
     def get_faults() -> dict[str, Any]:
         return {"switches": faults.switches.model_dump(), "counters": faults.counters}
@@ -163,11 +212,14 @@ def admin_router(
         reset()
         faults.configure(FaultSwitches())
         faults.counters.clear()
+        faults.journal.clear()
         return {"status": "reset"}
 
     return router
 
 
-def install(app: FastAPI) -> None:
-    """Wrap a simulator app so that routes can raise DroppedResponse."""
+def install(app: FastAPI, faults: Faults | None = None) -> None:
+    """Wrap a simulator app so that routes can raise DroppedResponse, and (given its faults) journal its calls."""
     app.add_middleware(DropResponseMiddleware)
+    if faults is not None:
+        app.add_middleware(JournalMiddleware, faults=faults)

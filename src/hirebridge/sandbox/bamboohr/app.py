@@ -352,7 +352,7 @@ def create_app(*, company_domain: str = "demo", api_key: str = "sandbox-key", se
     app = FastAPI(title="BambooHR API simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.simulator = state
     app.state.faults = faults
-    install(app)
+    install(app, faults)
     for router in _build_vendor_routers(gate, state, faults):
         app.include_router(router)
 

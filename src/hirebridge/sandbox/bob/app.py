@@ -178,7 +178,7 @@ def create_app(
     app = FastAPI(title="HiBob (Bob) API simulator", docs_url=None, redoc_url=None)
     app.state.simulator = state
     app.state.faults = faults
-    install(app)
+    install(app, faults)
 
     @app.exception_handler(BobError)
     async def bob_error(_: Request, exc: BobError) -> JSONResponse:
