@@ -20,6 +20,7 @@ class ServerThread:
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="test-server")
         self.host = host
         self.port = port
+        self.scheme = "https" if config.get("ssl_certfile") else "http"
 
     def start(self, timeout: float = 15.0) -> str:
         self.thread.start()
@@ -36,7 +37,7 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def stop(self, timeout: float = 15.0) -> None:
         self.server.should_exit = True
