@@ -136,9 +136,9 @@ def token(body: type[BaseModel], returns: str, *, errors: Iterable[AppError] = (
     return _declare(Declaration("token", body, returns, errors=tuple(errors), form=True))
 
 
-def error(code: str, message: str) -> AppError:
-    """An example of an operation's own error, for its documentation."""
-    return AppError(code, message)
+def error(code: str, message: str, status: int = 400) -> AppError:
+    """An example of an operation's own error, for its documentation (the status decides how it is answered)."""
+    return AppError(code, message, status)
 
 
 # --- errors every operation of a surface can answer ---------------------------------------------------------------

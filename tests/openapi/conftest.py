@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 PACKAGE = "hirebridge_generated_client"
@@ -51,3 +52,17 @@ def generated(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         sys.path.remove(str(workdir))
         for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
             del sys.modules[name]
+
+
+def assert_declared(document: dict[str, Any], operation: dict[str, Any], where: str, response: httpx.Response) -> None:
+    """``response`` has a status ``operation`` declares, a body its schema allows and, for an error, a declared code."""
+    declared = operation["responses"].get(str(response.status_code))
+    assert declared is not None, f"{where} answered {response.status_code}, which it does not declare"
+    media = declared["content"]["application/json"]
+    body = response.json()
+    schema = {**media["schema"], "components": document["components"]}
+    jsonschema.Draft202012Validator(schema).validate(body)
+    code = body.get("error_code") or body.get("errorInfo", {}).get("code")
+    if code is not None:
+        examples = {e["value"].get("error_code") or e["value"]["errorInfo"]["code"] for e in media["examples"].values()}
+        assert code in examples, f"{where} answered {code}, which has no declared example ({sorted(examples)})"

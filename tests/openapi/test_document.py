@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 import inspect
-import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from hirebridge.app import create_app
 from hirebridge.ats import ashby_schemas
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
+from tests.openapi.conftest import assert_declared
 
 BODY_READERS = {"read_body": 1, "parse_model": 0}  # the argument that names the model
 METHODS = ("get", "post", "put", "delete", "patch")
@@ -76,12 +77,15 @@ def test_every_operation_declares_security_and_errors(document: dict[str, Any]) 
 
 def _body_model(endpoint: Any) -> str | None:
     """The model the handler reads its body with (``read_body(request, Model)``, ``parse_model(Model, ...)``)."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(endpoint)))
-    for node in ast.walk(tree):
+    # The handler is found by name in its module's source (line numbers would go stale if the file changed).
+    module = ast.parse(Path(inspect.getsourcefile(endpoint) or "").read_text())
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    handler = next(n for n in module.body if isinstance(n, functions) and n.name == endpoint.__name__)
+    for node in ast.walk(handler):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BODY_READERS:
             argument = node.args[BODY_READERS[node.func.id]]
             return ast.unparse(argument).rsplit(".", 1)[-1]
-    if "_token_request_body(" in inspect.getsource(endpoint):
+    if "_token_request_body(" in ast.unparse(handler):
         return "TokenRequest"
     return None
 
@@ -155,7 +159,7 @@ def test_authentication_errors_are_answered_as_declared(
             headers = {"Authorization": "Bearer not-a-token"}
         url = path.replace("{ext_job_id}", "J-1").replace("{candidate_id}", "c").replace("{webhook_id}", "w")
         response = client.request(method, url, json={} if method != "get" else None, headers=headers)
-        _assert_declared(document, operation, f"{method.upper()} {path}", response)
+        assert_declared(document, operation, f"{method.upper()} {path}", response)
 
 
 def test_body_errors_are_answered_as_declared(
@@ -170,7 +174,7 @@ def test_body_errors_are_answered_as_declared(
         kwargs: dict[str, Any] = {} if path.startswith("/partner/") else {"auth": (org.api_key, "")}
         for content, text in (("text/plain", "hello"), ("application/json", "{not json")):
             response = client.request(method, url, content=text, headers={**auth, "Content-Type": content}, **kwargs)
-            _assert_declared(document, operation, f"{method.upper()} {path} ({content})", response)
+            assert_declared(document, operation, f"{method.upper()} {path} ({content})", response)
 
 
 @pytest.fixture
@@ -181,16 +185,3 @@ def partner_token(client: httpx.Client, org: IssuedCredentials) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
-
-
-def _assert_declared(document: dict[str, Any], operation: dict[str, Any], where: str, response: httpx.Response) -> None:
-    declared = operation["responses"].get(str(response.status_code))
-    assert declared is not None, f"{where} answered {response.status_code}, which it does not declare"
-    media = declared["content"]["application/json"]
-    body = response.json()
-    schema = {**media["schema"], "components": document["components"]}
-    jsonschema.Draft202012Validator(schema).validate(body)
-    code = body.get("error_code") or body.get("errorInfo", {}).get("code")
-    if code is not None:
-        examples = {e["value"].get("error_code") or e["value"]["errorInfo"]["code"] for e in media["examples"].values()}
-        assert code in examples, f"{where} answered {code}, which has no declared example ({sorted(examples)})"

@@ -9,6 +9,7 @@ import httpx
 import jsonschema
 
 from hirebridge.orgs.service import IssuedCredentials
+from tests.openapi.conftest import assert_declared
 
 DESCRIPTION = "Build and run the systems that move candidates between hiring tools. " * 6
 
@@ -49,6 +50,9 @@ def test_partner_answers_match_their_declared_schemas(
     ):
         url = template.replace("{candidate_id}", candidate_id["candidate_id"])
         check(document, "get", template, client.get(url, headers=bearer))
+    reused = client.post(candidates, json={**invite, "ext_candidate_id": "C-2"}, headers=bearer)
+    assert reused.status_code == 409
+    assert_declared(document, document["paths"][candidates]["post"], "POST candidates (reused id)", reused)
     check(document, "post", job + "/close", client.post(f"{jobs}/J-77/close", headers=bearer))
 
     hooks, hook = "/partner/v1.0/webhooks", "/partner/v1.0/webhooks/{webhook_id}"

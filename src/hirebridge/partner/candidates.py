@@ -35,7 +35,7 @@ from hirebridge.core.intake import (
 from hirebridge.core.models import JobStatus
 from hirebridge.errors import BusinessRuleViolation, NotFound
 from hirebridge.http import parse_model, read_json_body
-from hirebridge.openapi import partner
+from hirebridge.openapi import error, partner
 from hirebridge.orgs.models import Organization
 from hirebridge.partner.auth import Partner
 from hirebridge.partner.jobs import is_closed, job_is_closed, job_not_found
@@ -120,7 +120,17 @@ def invite(
 @router.post(
     "/partner/v1.0/workday/candidates",
     summary="Create a candidate invitation (seed 001)",
-    openapi_extra=partner(CandidateIn, "PartnerCandidate", errors=[job_not_found("J-1001"), job_is_closed("J-1001")]),
+    openapi_extra=partner(
+        CandidateIn,
+        "PartnerCandidate",
+        errors=[
+            job_not_found("J-1001"),
+            job_is_closed("J-1001"),
+            error("NOT_ACTIVE_JOB", "Job J-1001 is not active (it is a draft); publish it first."),
+            error("INVALID_RESUME", "resume_base64 is not valid base64."),
+            error("APPLICATION_CONFLICT", "ext_application_id A-1 already belongs to another application.", 409),
+        ],
+    ),
 )
 async def post_candidate(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)

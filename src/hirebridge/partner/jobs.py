@@ -27,7 +27,7 @@ from hirebridge.core.models import Job, JobStatus
 from hirebridge.db.types import utcnow
 from hirebridge.errors import BusinessRuleViolation, NotFound
 from hirebridge.http import parse_model, read_json_body
-from hirebridge.openapi import partner
+from hirebridge.openapi import error, partner
 from hirebridge.partner.auth import Partner
 from hirebridge.partner.schemas import JobIn
 from hirebridge.partner.wire import JOB_STATUS_WIRE, utc
@@ -100,7 +100,11 @@ def _existing(session: Session, organization_id: str, ext_job_id: str) -> Job:
 @router.post(
     "/partner/v1.0/workday/jobs",
     summary="Create or update (while draft) a job",
-    openapi_extra=partner(JobIn, "PartnerJob", errors=[job_is_closed("J-1001")]),
+    openapi_extra=partner(
+        JobIn,
+        "PartnerJob",
+        errors=[job_is_closed("J-1001"), error("UNABLE_TO_UPDATE_ACTIVE_JOB", "Active jobs cannot be updated.")],
+    ),
 )
 async def post_job(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
