@@ -75,6 +75,24 @@ class HrisConnectionDeleted(_Object):
     hrisConnectionId: str
 
 
+class HrisPreparedRequest(_Object):
+    method: str
+    url: str
+    path: str
+    headers: dict[str, str]
+    body: Any = None
+
+
+class HrisPushPreview(_Object):
+    """hirebridge extension: the request a push would send (``hrisPush.preview``, ``ats.hris_preview``)."""
+
+    hrisConnectionId: str
+    system: str
+    operation: Literal["create", "update", "none"]
+    remoteId: str | None = None
+    request: HrisPreparedRequest | None = None
+
+
 # --- the partner API's answers (Pulsifi's wire shapes: every key is always sent, null when there is no value) ----
 
 
@@ -162,6 +180,7 @@ EXTENSIONS: tuple[type[BaseModel], ...] = (
     HrisPush,
     HrisConnection,
     HrisConnectionDeleted,
+    HrisPushPreview,
     PartnerToken,
     PartnerJob,
     PartnerCandidate,
