@@ -32,6 +32,7 @@ ROUTERS = (
     "hirebridge.assessments.pages:router",
     "hirebridge.ats.api:router",
     "hirebridge.ats.hris_api:router",
+    "hirebridge.ats.hris_preview:router",
     "hirebridge.ats.webhooks_api:router",
     "hirebridge.partner.webhooks_api:router",
 )

@@ -138,7 +138,7 @@ def create_app(
     app = FastAPI(title="Workday Web Services simulator", docs_url=None, redoc_url=None)
     app.state.simulator = state
     app.state.faults = faults
-    install(app)
+    install(app, faults)
 
     @app.post("/ccx/service/{tenant_name}/{service}/{version}")
     async def call(tenant_name: str, service: str, version: str, request: Request) -> Response:
