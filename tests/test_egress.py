@@ -15,7 +15,7 @@ from hirebridge.connectors.registry import make_connector
 from hirebridge.connectors.transport import make_http_client
 from hirebridge.delivery.handlers import GiveUp, JobContext
 from hirebridge.delivery.webhook import KIND, deliver
-from hirebridge.egress import GuardedTransport, blocked, is_public
+from hirebridge.egress import GuardedTransport, blocked, embedded_ipv4, is_public, url_problem
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
 from tests.hris.helpers import a_hire
@@ -59,10 +59,76 @@ def target() -> Iterator[tuple[Counter, str]]:
         ("8.8.8.8", True),
         ("2606:4700:4700::1111", True),
         ("::ffff:8.8.8.8", True),
+        # IPv6 forms that carry an IPv4 address a translator or relay delivers to
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::10.0.0.1", False),
+        ("64:ff9b::7f00:1", False),  # NAT64 well-known prefix: 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64: 169.254.169.254
+        ("64:ff9b::808:808", True),  # NAT64: 8.8.8.8
+        ("64:ff9b:1::808:808", False),  # NAT64 local-use prefix: never public
+        ("2002:7f00:1::1", False),  # 6to4: 127.0.0.1 in bits 16-48
+        ("2002:a00:1::1", False),  # 6to4: 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo, client 127.0.0.1 (obfuscated)
+        ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", False),  # Teredo with a public client: not global either
     ],
 )
 def test_which_addresses_are_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("::ffff:10.0.0.1", ["10.0.0.1"]),
+        ("::192.168.0.1", ["192.168.0.1"]),
+        ("64:ff9b::c0a8:1", ["192.168.0.1"]),
+        ("2002:c0a8:1::1", ["192.168.0.1"]),
+        ("2001:0:4136:e378:8000:63bf:3f57:fefe", ["65.54.227.120", "192.168.1.1"]),
+        ("2606:4700:4700::1111", []),
+    ],
+)
+def test_the_ipv4_address_inside_an_ipv6_address(address: str, embedded: list[str]) -> None:
+    assert [str(a) for a in embedded_ipv4(ipaddress.IPv6Address(address))] == embedded
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://0177.0.0.1/", "not a valid IP address"),  # octal 127.0.0.1 to resolvers
+        ("http://127.1/", "not a valid IP address"),
+        ("http://2130706433/", "not a valid IP address"),
+        ("http://0x7f.0.0.1/", "not a valid IP address"),
+        ("http://[::1/", "not a valid URL"),
+        ("http://example.com:99999/", "not a valid URL"),
+        ("ftp://example.com/", "http:// or https://"),
+        ("javascript:alert(1)", "http:// or https://"),
+        ("example.com/hook", "http:// or https://"),
+        ("https://user:pass@example.com/", "user name or password"),
+        ("https://bad_host!.example.com/", "host name that is not valid"),
+        ("http://127.0.0.1:8080/", "not a public address"),
+        ("http://[64:ff9b::7f00:1]/", "not a public address"),
+        ("http://[2002:7f00:1::1]/", "not a public address"),
+        ("http://169.254.169.254/latest/meta-data", "not a public address"),
+        ("http://localhost:8000/", "localhost"),
+    ],
+)
+def test_an_unusable_url_is_named_when_it_is_stored(url: str, reason: str) -> None:
+    problem = url_problem(url, allow_private=False)
+    assert problem is not None
+    assert reason in problem
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example.com/a?b=c", "http://8.8.8.8/x", "https://xn--bcher-kva.de/", "https://bücher.de/"]
+)
+def test_a_usable_url_passes(url: str) -> None:
+    assert url_problem(url, allow_private=False) is None
+
+
+def test_private_addresses_pass_when_private_networks_are_allowed() -> None:
+    for url in ("http://127.0.0.1:8080/", "http://localhost:8000/", "http://[::1]:80/", "http://10.0.0.1/"):
+        assert url_problem(url, allow_private=True) is None
+    assert url_problem("http://0177.0.0.1/", allow_private=True) is not None  # never: it is ambiguous
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])

@@ -192,7 +192,10 @@ async def hris_connection_create(request: Request, caller: ApiCaller = Depends(r
     runtime = get_runtime(request)
 
     def work(session: Session) -> Any:
-        connection = connections.create_connection(session, runtime.cipher, caller.organization_id, body)
+        allow_private = runtime.settings.private_network_allowed
+        connection = connections.create_connection(
+            session, runtime.cipher, caller.organization_id, body, allow_private=allow_private
+        )
         return ok(connections.connection_json(connection))
 
     return await in_transaction(request, work)
@@ -243,7 +246,10 @@ async def hris_connection_update(request: Request, caller: ApiCaller = Depends(r
     runtime = get_runtime(request)
 
     def work(session: Session) -> Any:
-        connection = connections.update_connection(session, runtime.cipher, caller.organization_id, body)
+        allow_private = runtime.settings.private_network_allowed
+        connection = connections.update_connection(
+            session, runtime.cipher, caller.organization_id, body, allow_private=allow_private
+        )
         return ok(connections.connection_json(connection))
 
     return await in_transaction(request, work)

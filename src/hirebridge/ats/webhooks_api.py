@@ -11,7 +11,6 @@ deleted, so the deliveries already made still name their subscription.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -23,8 +22,10 @@ from starlette.concurrency import run_in_threadpool
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.envelope import ok, read_body
 from hirebridge.ats.events import EMITTED_TYPES, SURFACE, WEBHOOK_TYPES
-from hirebridge.errors import AppError, NotFound
+from hirebridge.egress import url_problem
+from hirebridge.errors import AppError, FieldError, NotFound, ValidationFailed
 from hirebridge.openapi import ats, error
+from hirebridge.runtime import Runtime
 from hirebridge.web import get_runtime
 from hirebridge.webhooks.models import WebhookSubscription
 
@@ -34,12 +35,17 @@ MAX_WEBHOOKS_PER_ORGANIZATION = 100
 
 
 def _check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http or https URL with a host")
-    if parts.username or parts.password:
-        raise ValueError("must not carry credentials")
+    # Whether a private address is allowed depends on the service's settings: _callable checks that.
+    problem = url_problem(value, allow_private=True)
+    if problem is not None:
+        raise ValueError(problem)
     return value
+
+
+def _callable(runtime: Runtime, url: str | None) -> None:
+    """Refuse a URL the outbound guard would never call, now rather than at every delivery."""
+    if url is not None and (problem := url_problem(url, allow_private=runtime.settings.private_network_allowed)):
+        raise ValidationFailed([FieldError("requestUrl", problem)], code="invalid_input")
 
 
 def _check_type(value: str) -> str:
@@ -112,6 +118,7 @@ def _get(session: Session, organization_id: str, webhook_id: UUID) -> WebhookSub
 async def webhook_create(request: Request, caller: ApiCaller = Depends(require("apiKeysWrite"))) -> Any:
     body = await read_body(request, WebhookCreate)
     runtime = get_runtime(request)
+    _callable(runtime, body.requestUrl)
 
     def work() -> Any:
         with runtime.transaction() as session:
@@ -204,6 +211,7 @@ async def webhook_update(request: Request, caller: ApiCaller = Depends(require("
         with runtime.transaction() as session:
             row = _get(session, caller.organization_id, body.webhookId)
             if body.requestUrl is not None:
+                _callable(runtime, body.requestUrl)
                 row.url = body.requestUrl
             if body.secretToken is not None:
                 row.secret_encrypted = runtime.cipher.encrypt_str(body.secretToken)

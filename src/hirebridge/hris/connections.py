@@ -81,14 +81,16 @@ class ConnectionUpdate(ConnectionFields):
     hrisConnectionId: UUID = Field(validation_alias=AliasChoices("hrisConnectionId", "id"))
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, allow_private: bool) -> str:
+    """A base URL the outbound guard will call (``egress.url_problem``), without query or fragment."""
     from urllib.parse import urlsplit
 
+    from hirebridge.egress import url_problem
+
+    problem = url_problem(url.strip(), allow_private=allow_private)
+    if problem is not None:
+        raise invalid("baseUrl", problem)
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise invalid("baseUrl", "must be an http or https URL with a host")
-    if parts.username or parts.password:
-        raise invalid("baseUrl", "must not carry credentials; put them in credentials")
     if parts.query or parts.fragment:
         raise invalid("baseUrl", "must not have a query string or fragment")
     return url.strip().rstrip("/")
@@ -175,7 +177,10 @@ def _duplicate_error(system: str, partner_id: str | None) -> AppError:
     )
 
 
-def create_connection(session: Session, cipher: Cipher, organization_id: str, data: ConnectionCreate) -> HrisConnection:
+def create_connection(
+    session: Session, cipher: Cipher, organization_id: str, data: ConnectionCreate, *, allow_private: bool = True
+) -> HrisConnection:
+    """``allow_private`` as for ``update_connection``."""
     info = resolve_system(data.system, "system")
     count = session.scalar(
         select(func.count()).select_from(HrisConnection).where(HrisConnection.organization_id == organization_id)
@@ -196,7 +201,7 @@ def create_connection(session: Session, cipher: Cipher, organization_id: str, da
         organization_id=organization_id,
         system=info.system,
         name=data.name.strip() or info.display_name,
-        base_url=_check_url(base_url),
+        base_url=_check_url(base_url, allow_private),
         credentials_encrypted=cipher.encrypt_json(credentials),
         credential_fields=names,
         integration_partner_id=partner_id,
@@ -228,7 +233,11 @@ def list_connections(session: Session, organization_id: str, system: str | None 
     return list(session.scalars(query.order_by(HrisConnection.created_at, HrisConnection.id)))
 
 
-def update_connection(session: Session, cipher: Cipher, organization_id: str, data: ConnectionUpdate) -> HrisConnection:
+def update_connection(
+    session: Session, cipher: Cipher, organization_id: str, data: ConnectionUpdate, *, allow_private: bool = True
+) -> HrisConnection:
+    """``allow_private``: whether the base URL may be a private address (the API passes the service's setting;
+    the operator's CLI may)."""
     connection = get_connection(session, organization_id, str(data.hrisConnectionId))
     info = CONNECTORS.get(connection.system)
     given = data.model_fields_set
@@ -241,7 +250,7 @@ def update_connection(session: Session, cipher: Cipher, organization_id: str, da
     if data.name is not None:
         connection.name = data.name.strip() or connection.name
     if data.baseUrl is not None:
-        connection.base_url = _check_url(data.baseUrl)
+        connection.base_url = _check_url(data.baseUrl, allow_private)
     if data.credentials is not None:
         if info is None:
             raise not_supported(connection.system)

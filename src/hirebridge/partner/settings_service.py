@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from hirebridge.assessments.invitations import MAX_EXPIRY_DAYS
+from hirebridge.egress import url_problem
 from hirebridge.errors import FieldError, ValidationFailed
 from hirebridge.orgs.models import Organization
 from hirebridge.orgs.service import get_organization
@@ -32,15 +32,22 @@ MAX_WRITEBACK_HEADERS = 20
 
 
 def set_result_writeback(
-    session: Session, cipher: Cipher, organization_id: str, url: str | None, headers: dict[str, str] | None = None
+    session: Session,
+    cipher: Cipher,
+    organization_id: str,
+    url: str | None,
+    headers: dict[str, str] | None = None,
+    *,
+    allow_private: bool = True,
 ) -> Organization:
     """Where completed assessments' scores are POSTed (Pulsifi: "Workday to provide the upsert endpoint"), with
     headers the endpoint needs (credentials: stored encrypted). ``url=None`` turns the write-back off;
-    ``headers=None`` keeps the headers already stored, ``{}`` removes them."""
+    ``headers=None`` keeps the headers already stored, ``{}`` removes them. The URL must be one the outbound guard
+    calls (``egress.url_problem``); ``allow_private`` as the service's setting says (the operator's CLI may)."""
     if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
-            raise ValidationFailed([FieldError("result_writeback_url", "must be an http(s) URL of at most 2048 chars")])
+        problem = "is longer than 2048 characters" if len(url) > 2048 else url_problem(url, allow_private=allow_private)
+        if problem is not None:
+            raise ValidationFailed([FieldError("result_writeback_url", problem)])
     keep_headers = headers is None
     headers = dict(headers or {})
     bad = [name for name, value in headers.items() if not _HEADER_NAME.match(name) or "\n" in value or "\r" in value]

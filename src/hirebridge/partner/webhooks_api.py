@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -24,7 +23,8 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from hirebridge.errors import NotFound
+from hirebridge.egress import url_problem
+from hirebridge.errors import FieldError, NotFound, ValidationFailed
 from hirebridge.http import parse_model, read_json_body
 from hirebridge.openapi import partner
 from hirebridge.partner import webhook_events
@@ -50,9 +50,10 @@ class WebhookIn(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise PydanticCustomError("url", "must be an http(s) URL with a host")
+        # Whether a private address is allowed depends on the service's settings: _apply checks that.
+        problem = url_problem(value, allow_private=True)
+        if problem is not None:
+            raise PydanticCustomError("url", problem)
         return value
 
 
@@ -102,6 +103,9 @@ def _get(session: Session, organization_id: str, webhook_id: str) -> WebhookSubs
 
 
 def _apply(runtime: Runtime, row: WebhookSubscription, data: WebhookIn, *, secret_sent: bool) -> None:
+    problem = url_problem(data.url, allow_private=runtime.settings.private_network_allowed)
+    if problem is not None:
+        raise ValidationFailed([FieldError("url", problem)])
     row.name, row.url, row.events = data.name, data.url, list(dict.fromkeys(data.events))
     if secret_sent:
         row.secret_encrypted = runtime.cipher.encrypt_str(data.secret) if data.secret is not None else None
