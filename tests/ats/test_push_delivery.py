@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update as sa_update
 
+from hirebridge.core.models import Candidate
+from hirebridge.db.types import utcnow
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
 from tests.ats.hris_helpers import (
@@ -115,7 +118,19 @@ def test_a_second_push_updates_the_same_record(
     assert (second["state"], second["operation"], second["remoteId"]) == ("succeeded", "update", first["remoteId"])
     assert len(records(bob_url)) == 1
     log = call(ats, "hrisPush.info", {"pushId": second["id"]})["results"]["attemptLog"]
+    # Bob answers an update that changes nothing with 304, as its API documents.
+    assert [(a["outcome"], a["httpStatus"]) for a in log] == [("succeeded", 304)]
+    with runtime.transaction() as session:
+        session.execute(
+            sa_update(Candidate)
+            .where(Candidate.id == hiring.candidate_id)
+            .values(last_name="Byron", updated_at=utcnow())
+        )
+    third = call(ats, "candidate.pushToHris", body)["results"]
+    assert (third["state"], third["operation"], third["remoteId"]) == ("succeeded", "update", first["remoteId"])
+    log = call(ats, "hrisPush.info", {"pushId": third["id"]})["results"]["attemptLog"]
     assert [(a["outcome"], a["httpStatus"]) for a in log] == [("succeeded", 200)]
+    assert len(records(bob_url)) == 1
 
 
 def test_hris_validation_error_is_candidate_hris_push_failed_with_the_hris_message(
