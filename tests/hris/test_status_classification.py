@@ -41,16 +41,26 @@ def test_bamboohr_success_raises_nothing() -> None:
     bamboohr_raise(_response(200), operation="update")
 
 
-def test_bamboohr_throttle_is_a_503_with_retry_after() -> None:
-    error = _bamboohr(_response(503, {"Retry-After": "12"}))
+@pytest.mark.parametrize("operation", ["create", "update", "lookup"])
+def test_bamboohr_throttle_is_a_429_with_retry_after_and_is_retried_after_it(operation: str) -> None:
+    error = _bamboohr(_response(429, {"Retry-After": "12"}), operation=operation)
     assert type(error) is RetryableError
+    assert (error.retry_after, error.http_status) == (12.0, 429)
+
+
+@pytest.mark.parametrize("operation", ["create", "update", "lookup"])
+def test_bamboohr_503_is_unavailable_and_retried_after_its_retry_after(operation: str) -> None:
+    error = _bamboohr(_response(503, {"Retry-After": "12"}), operation=operation)
+    assert type(error) is RetryableError  # a 503 applied nothing, even to a create
     assert (error.retry_after, error.http_status) == (12.0, 503)
+    assert type(_bamboohr(_response(503), operation=operation)) is RetryableError
 
 
-def test_bamboohr_429_on_create_is_the_employee_cap_not_a_rate_limit() -> None:
+def test_bamboohr_429_to_a_create_without_retry_after_is_the_employee_limit() -> None:
     error = _bamboohr(_response(429, {"X-BambooHR-Error-Message": "Employee limit reached for this plan"}))
     assert type(error) is RejectedError
     assert error.message == "Employee limit reached for this plan"
+    assert (error.http_status, error.body) == (429, None)
     assert type(_bamboohr(_response(429), operation="lookup")) is RetryableError
 
 
@@ -124,3 +134,12 @@ def test_retry_after_forms_and_bounds() -> None:
     assert parse_reset_epoch(str(int(epoch_now + 10)), now=epoch_now) == 10.0
     assert parse_reset_epoch(str(int((epoch_now + 10) * 1000)), now=epoch_now) == 10.0
     assert parse_reset_epoch(str(int(epoch_now - 10)), now=epoch_now) == 0.0
+
+
+def test_errors_keep_the_answer_they_were_built_from() -> None:
+    request = httpx.Request("POST", "https://acme.bamboohr.com/api/v1/employees/?x=1")
+    response = httpx.Response(400, headers={"X-BambooHR-Error-Message": "Invalid date"}, content=b"x" * 5000)
+    response.request = request
+    error = _bamboohr(response)
+    assert (error.http_status, error.endpoint, error.message) == (400, "POST /api/v1/employees/", "Invalid date")
+    assert error.body == "x" * 2048
