@@ -131,7 +131,7 @@ def partner(body: type[BaseModel] | None, returns: str, *, errors: Iterable[AppE
     return _declare(Declaration("partner", body, returns, errors=tuple(errors)))
 
 
-def token(body: type[BaseModel], returns: str, *, errors: Iterable[AppError] = ()) -> dict[str, Any]:
+def token_endpoint(body: type[BaseModel], returns: str, *, errors: Iterable[AppError] = ()) -> dict[str, Any]:
     """The partner token endpoint: a JSON or form body, authenticated by the client's credentials."""
     return _declare(Declaration("token", body, returns, errors=tuple(errors), form=True))
 
@@ -377,4 +377,4 @@ def install(app: FastAPI) -> None:
         return page
 
 
-__all__ = ["TOKEN_ERRORS", "TokenRequest", "ats", "build", "error", "install", "partner", "token"]
+__all__ = ["TOKEN_ERRORS", "TokenRequest", "ats", "build", "error", "install", "partner", "token_endpoint"]

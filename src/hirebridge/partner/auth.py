@@ -27,7 +27,7 @@ from sqlalchemy import select
 from hirebridge.db.types import utcnow
 from hirebridge.errors import AppError, FieldError, ValidationFailed
 from hirebridge.http import decode_json, text_problem
-from hirebridge.openapi import TOKEN_ERRORS, TokenRequest, token
+from hirebridge.openapi import TOKEN_ERRORS, TokenRequest, token_endpoint
 from hirebridge.orgs.models import PartnerClient
 from hirebridge.runtime import Runtime
 from hirebridge.security import digests_match
@@ -142,12 +142,12 @@ def issue_token(runtime: Runtime, client: PartnerClient) -> dict[str, str]:
 @router.post(
     "/partner/oauth2/token",
     summary="Get an access token (OAuth2 client credentials)",
-    openapi_extra=token(TokenRequest, "PartnerToken", errors=TOKEN_ERRORS),
+    openapi_extra=token_endpoint(TokenRequest, "PartnerToken", errors=TOKEN_ERRORS),
 )
 @router.post(
     "/partner/v1.0/partner/oauth2/token",
     summary="Get an access token (the path of Pulsifi's page heading)",
-    openapi_extra=token(TokenRequest, "PartnerToken", errors=TOKEN_ERRORS),
+    openapi_extra=token_endpoint(TokenRequest, "PartnerToken", errors=TOKEN_ERRORS),
 )
 async def token(request: Request) -> dict[str, str]:
     runtime = get_runtime(request)
