@@ -265,6 +265,13 @@ def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declarati
         success = _ats_success(declaration, schemas)
         ok = responses.pop(200, {"headers": dict(REQUEST_ID_HEADER), "content": {"application/json": {}}})
         ok["description"] = STATUS_TEXT[200]
+        if declaration.idempotent:
+            from hirebridge.ats.idempotency import REPLAYED_HEADER
+
+            ok["headers"][REPLAYED_HEADER] = {
+                "description": "`true` when this is the stored answer to an earlier request with the same key.",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
         ok["content"]["application/json"]["schema"] = {
             "oneOf": [{"$ref": REF.format(model=success)}, {"$ref": REF.format(model="AshbyError")}]
         }
