@@ -26,6 +26,8 @@ class _LazySimulators(dict[str, ModuleType]):
         "bamboohr": "hirebridge.sandbox.bamboohr.app",
         "bob": "hirebridge.sandbox.bob.app",
         "workday": "hirebridge.sandbox.workday.app",
+        "adp": "hirebridge.sandbox.adp.app",
+        "personio": "hirebridge.sandbox.personio.app",
     }
 
     def __contains__(self, key: object) -> bool:
@@ -78,13 +80,18 @@ def prepare_demo(runtime: Runtime, api_port: int) -> DemoInfo:
 
     simulators: dict[str, str] = {}
     stops: list[Callable[[], None]] = []
-    for offset, system in enumerate(sorted(SIMULATORS), start=1):
-        sim_app = SIMULATORS[system].create_app()
-        thread = ServerThread(sim_app, port=api_port + offset)
+    for offset, system in enumerate(SIMULATORS, start=1):  # in MODULES order, so a new one never moves the others
+        module = SIMULATORS[system]
+        options: dict[str, Any] = {}
+        if hasattr(module, "demo_server"):  # ADP: TLS with a test CA kept in the data dir, client certificate required
+            sim_app, options = module.demo_server(runtime.settings.data_dir)
+        else:
+            sim_app = module.create_app()
+        thread = ServerThread(sim_app, port=api_port + offset, **options)
         try:
             url = thread.start()
         except (OSError, SystemExit, RuntimeError):
-            thread = ServerThread(sim_app, port=0)  # the neighbouring port is taken: any free one will do
+            thread = ServerThread(sim_app, port=0, **options)  # the neighbouring port is taken: any free one will do
             url = thread.start()
         simulators[system] = url
         stops.append(thread.stop)

@@ -8,6 +8,7 @@ import secrets
 import string
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -137,8 +138,7 @@ class AdpState:
 
     def issue_token(self) -> tuple[str, int]:
         lifetime = int(self.settings["token_lifetime_seconds"])
-        token = secrets.token_hex(18)
-        token = f"{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:]}"  # a UUID-like opaque token
+        token = str(uuid.uuid4())  # opaque, UUID-shaped as in ADP's Postman samples ("Bearer 1ddb84c4-7997-...")
         with self._lock:
             self.tokens[token] = time.monotonic() + lifetime
             self.tokens_issued += 1
