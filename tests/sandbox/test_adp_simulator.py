@@ -350,3 +350,15 @@ def test_inprogress_hires_can_be_hidden_from_the_workers_list(adp: Adp) -> None:
     adp.admin("PUT", "/_sandbox/settings", json={"list_inprogress_workers": False})
 
     assert adp.client.get("/hr/v2/workers", headers=headers).status_code == 204
+
+
+def test_calls_are_journaled_with_the_authorization_redacted(adp: Adp) -> None:
+    adp.client.post("/hcm/v2/applicant.onboard", json=applicant(), headers=adp.authed())
+
+    calls = adp.admin("GET", "/_sandbox/requests").json()["requests"]
+    assert [(c["method"], c["path"]) for c in calls] == [
+        ("POST", "/auth/oauth/v2/token"),
+        ("POST", "/hcm/v2/applicant.onboard"),
+    ]
+    assert calls[1]["headers"]["authorization"] == "[redacted]"
+    assert "Lovelace" in calls[1]["body"]

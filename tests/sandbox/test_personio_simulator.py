@@ -429,3 +429,13 @@ def test_reset_forgets_employees_tokens_settings_and_attributes(personio: httpx.
     assert personio.get("/_sandbox/settings").json()["auth_limit_per_minute"] == 60
     assert "dynamic_7" not in [a["key"] for a in personio.get("/_sandbox/attributes").json()]
     assert personio.get("/v1/company/employees", headers=headers).status_code == 403
+
+
+def test_calls_are_journaled_with_the_authorization_redacted(personio: httpx.Client) -> None:
+    headers = bearer(personio)
+    personio.post("/v1/company/employees", json=employee(), headers=headers)
+
+    calls = personio.get("/_sandbox/requests").json()["requests"]
+    assert [(c["method"], c["path"]) for c in calls] == [("POST", "/v1/auth"), ("POST", "/v1/company/employees")]
+    assert calls[1]["headers"]["authorization"] == "[redacted]"
+    assert '"ada@example.com"' in calls[1]["body"]

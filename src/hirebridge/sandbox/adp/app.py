@@ -122,7 +122,7 @@ def create_app(
     app = FastAPI(title="ADP Workforce Now simulator", docs_url=None, redoc_url=None)
     app.state.simulator = state
     app.state.faults = faults
-    install(app)
+    install(app, faults)
 
     @app.post("/auth/oauth/v2/token")
     async def token(request: Request) -> Response:

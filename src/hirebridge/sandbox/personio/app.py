@@ -118,7 +118,7 @@ def create_app(
     app = FastAPI(title="Personio API simulator", docs_url=None, redoc_url=None)
     app.state.simulator = state
     app.state.faults = faults
-    install(app)
+    install(app, faults)
 
     @app.post("/v1/auth")
     async def auth(request: Request) -> Response:
