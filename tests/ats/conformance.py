@@ -2,8 +2,9 @@
 (``hirebridge/ats/ashby_schemas.json``, JSON Schema draft 2020-12, formats checked).
 
 ``conforming_client`` makes an httpx client whose response hook validates each ``success: true`` answer of an
-operation in the schema map (``results`` and the envelope's paging fields) and raises on the first violation, so a
-test that produces a non-conforming object fails where it called. ``check_webhook`` does the same for a delivered
+operation in the schema map (``results`` and the envelope's paging fields), and each ``success: false`` one against
+Ashby's error response, and raises on the first violation, so a test that produces a non-conforming object fails
+where it called. ``check_webhook`` does the same for a delivered
 webhook body. ``CHECKED`` counts what was validated, per operation and per ``webhook:<action>``.
 
 One documented deviation: ``webhook.create`` and ``webhook.update`` answer ``secretToken`` only when the request sent
@@ -85,6 +86,12 @@ def check_response(response: httpx.Response) -> None:
     if response.status_code != 200 or not response.headers.get("content-type", "").startswith("application/json"):
         return
     body = response.json()
+    if isinstance(body, dict) and body.get("success") is False:
+        problems = violations("ErrorResponse", body)
+        if problems:
+            raise AssertionError(f"{operation} answered an error outside Ashby's schema:\n" + "\n".join(problems))
+        CHECKED["error envelope"] += 1
+        return
     if not isinstance(body, dict) or body.get("success") is not True:
         return
     try:
