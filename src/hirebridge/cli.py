@@ -109,7 +109,9 @@ def worker(
 
 @app.command()
 def sandbox(
-    system: Annotated[str, typer.Argument(help="The simulated HRIS, as in externalSystem: bamboohr, bob.")],
+    system: Annotated[
+        str, typer.Argument(help="The simulated HRIS, as in externalSystem: bamboohr, bob, workday, adp, personio.")
+    ],
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
@@ -118,7 +120,8 @@ def sandbox(
 
     if system not in SIMULATORS:
         raise _fail(f"unknown system '{system}'; simulators exist for: {', '.join(sorted(SIMULATORS))}")
-    console.print(f"{system} simulator on http://{host}:{port} (admin: http://{host}:{port}/_sandbox/records)")
+    scheme = getattr(SIMULATORS[system], "SCHEME", "http")  # ADP's simulator serves https
+    console.print(f"{system} simulator on {scheme}://{host}:{port} (admin: {scheme}://{host}:{port}/_sandbox/records)")
     SIMULATORS[system].main(port=port, host=host)
 
 

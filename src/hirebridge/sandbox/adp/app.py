@@ -37,6 +37,7 @@ from hirebridge.sandbox.adp.state import AdpState, SimulatorSettings
 from hirebridge.sandbox.adp.tls import PEER_CERT, ClientCertificateCheck, server_options
 from hirebridge.sandbox.faults import DroppedResponse, Faults, admin_router, install
 
+SCHEME = "https"  # for `hirebridge sandbox adp`'s banner
 MAX_BODY_BYTES = 256 * 1024
 ONBOARD = "/hcm/v2/applicant.onboard"
 NO_CERTIFICATE = {"error": "invalid_request", "error_description": "proper client ssl certificate was not presented"}
@@ -261,10 +262,13 @@ def demo_server(data_dir: Path) -> tuple[FastAPI, dict[str, Any]]:
     return create_app(ca_cert=pki.ca_cert), server_options(pki)
 
 
-def main(port: int, host: str = "127.0.0.1", data_dir: Path = Path(".hirebridge")) -> None:
+def main(port: int, host: str = "127.0.0.1", data_dir: Path | None = None) -> None:
     """Serve the simulator over TLS with the demo client ``sandbox-client-id`` / ``sandbox-client-secret``; the test
-    CA and the client certificate and key to call it with are written to ``<data_dir>/adp-sandbox-pki``."""
-    pki = load_or_generate(data_dir / "adp-sandbox-pki")
+    CA and the client certificate and key to call it with are written to ``<data dir>/adp-sandbox-pki`` (the
+    service's data dir, ``HIREBRIDGE_DATA_DIR``, unless given)."""
+    from hirebridge.settings import Settings
+
+    pki = load_or_generate((data_dir or Settings().data_dir) / "adp-sandbox-pki")
     sys.stdout.write(
         f"ADP simulator: https://{host}:{port}  CA: {pki.ca_cert}  client certificate: {pki.client_cert}"
         f"  client key: {pki.client_key}\n"
