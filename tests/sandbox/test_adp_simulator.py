@@ -362,3 +362,18 @@ def test_calls_are_journaled_with_the_authorization_redacted(adp: Adp) -> None:
     ]
     assert calls[1]["headers"]["authorization"] == "[redacted]"
     assert "Lovelace" in calls[1]["body"]
+
+
+def test_concurrent_token_calls_are_each_counted(adp: Adp) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(_: int) -> int:
+        with httpx.Client(base_url=adp.url, verify=tls_context(adp.pki, adp.pki)) as client:
+            return client.post("/auth/oauth/v2/token", data=TOKEN_FORM).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(call, range(6)))
+
+    assert statuses == [200] * 6
+    assert adp.counters()["token_requests"] == 6
+    assert adp.counters()["tokens_issued"] == 6
