@@ -232,15 +232,14 @@ NAME_KINDS = {"name", "firstname", "lastname", "surname", "preferredname", "midd
 _WORD = re.compile(r"\w")
 
 
-def _positions(text: str, value: str, whole_word: bool) -> Iterator[int]:
-    """Where ``value`` occurs in ``text``; for names only as a whole word, so ``Ann`` does not match ``Annotated``."""
+def _positions(text: str, value: str) -> Iterator[int]:
+    """Where ``value`` occurs in ``text`` as a whole word, so the name ``Ann`` does not match ``Annotated`` nor the
+    test token ``abc`` a request id's hex digits."""
     start = 0
     while (found := text.find(value, start)) != -1:
         start = found + 1
         end = found + len(value)
-        if whole_word and (
-            (found > 0 and _WORD.match(text[found - 1])) or (end < len(text) and _WORD.match(text[end]))
-        ):
+        if (found > 0 and _WORD.match(text[found - 1])) or (end < len(text) and _WORD.match(text[end])):
             continue
         yield found
 
@@ -250,7 +249,7 @@ def find_leaks(log_path: Path, registry: Registry, limit: int = 50) -> list[Leak
     text = log_path.read_text(encoding="utf-8", errors="replace")
     leaks: list[Leak] = []
     for value, kind in registry.items():
-        for position in _positions(text, value, whole_word=kind in NAME_KINDS):
+        for position in _positions(text, value):
             line_start = text.rfind("\n", 0, position) + 1
             line_end = text.find("\n", position)
             line = text[line_start : line_end if line_end != -1 else len(text)]
