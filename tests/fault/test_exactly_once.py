@@ -23,14 +23,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from hirebridge.core.models import Candidate
 from hirebridge.db.migrate import upgrade
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob, JobState
 from hirebridge.hris.models import HrisPush, PushState, RemoteRecord
 from hirebridge.orgs.service import create_organization
 from tests.ats.hris_helpers import BAMBOO_CREDENTIALS, BOB_CREDENTIALS, Hiring, make_application
 from tests.fault.cluster import Cluster
+from tests.hris.workday_helpers import WORKDAY_CREDENTIALS
 from tests.support.databases import backend, fresh_database
 from tests.support.servers import serve
 
@@ -56,6 +58,13 @@ FAULTS = {
     "drop_after_commit_rate": 0.10,
 }
 BOB_READ_LAG_SECONDS = 1.5  # the simulator's lag; the connection is told 2 s, so a look-up waits long enough
+# Workday: each push puts the pre-hire and hires it (two writes, each may lose its answer), into a position of its own.
+WORKDAY_HIRES = 60  # fewer, to keep Workday's run (twice the writes, plus look-ups) near the others' duration
+# A Workday push makes two to four calls where the others make one or two, and the job's backoff doubles with each
+# failed attempt; half the per-call throttle, error and timeout rates keep a push's exposure near the others' (the
+# lost-after-commit rate, the fault exactly-once is about, stays as it is).
+WORKDAY_FAULTS = FAULTS | {"throttle_rate": 0.04, "error_rate": 0.04, "timeout_rate": 0.005}
+WORKDAY_SETTINGS = {"hireOnPush": True, "positionId": "P-00101", "employeeTypeId": "Regular"}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +83,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 def _simulator(system: str) -> tuple[Any, dict[str, Any], dict[str, Any], Callable[[dict[str, Any]], str]]:
     """The simulator app, the connection body's system-specific part, its admin settings, and a record's email."""
+    if system == "workday":
+        from hirebridge.sandbox.workday.app import create_app as workday
+        from hirebridge.sandbox.workday.state import Position
+
+        app = workday()
+        for n in range(WORKDAY_HIRES + 1):  # an open position per hire (a position holds one worker)
+            position_id = f"P-F{n:05d}"
+            app.state.simulator.positions[position_id] = Position(
+                position_id, "SUP_ORG_ENGINEERING", "Software_Engineer", "San_Francisco", "Full_time"
+            )
+        connection = {"credentials": WORKDAY_CREDENTIALS, "settings": WORKDAY_SETTINGS}
+        return app, connection, {}, lambda r: r["emails"][0]
     if system == "bamboohr":
         from hirebridge.sandbox.bamboohr.app import create_app as bamboo
 
@@ -132,6 +153,28 @@ class Killer(threading.Thread):
             time.sleep(0.005)
 
 
+def _workday_holdings(held: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Workday's records as one entry per pre-hire ({"email", "id": the Employee_ID it was hired as}); every pre-hire
+    is hired exactly once, and no worker is left without its pre-hire."""
+    pre_hires = {r["applicantId"]: r for r in held if r["kind"] == "pre_hire"}
+    workers = [r for r in held if r["kind"] == "worker"]
+    hired = Counter(w["applicantId"] for w in workers)
+    assert set(hired) == set(pre_hires), "a pre-hire without its worker, or a worker without its pre-hire"
+    assert max(hired.values()) == 1, [a for a, n in hired.items() if n > 1]
+    employee = {w["applicantId"]: w["employeeId"] for w in workers}
+    return [{"emails": p["emails"], "id": employee[a], "applicantId": a} for a, p in pre_hires.items()]
+
+
+def _position_per_hire(cluster: Cluster, hirings: list[Hiring]) -> None:
+    with cluster.runtime.transaction() as session:
+        for n, hiring in enumerate(hirings):
+            session.execute(
+                update(Candidate)
+                .where(Candidate.id == hiring.candidate_id)
+                .values(custom_fields={"workdayPositionId": f"P-F{n:05d}"})
+            )
+
+
 def _settle(cluster: Cluster, connection_id: str, expected: int) -> list[HrisPush]:
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
@@ -147,18 +190,23 @@ def _settle(cluster: Cluster, connection_id: str, expected: int) -> list[HrisPus
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("system", ["bamboohr", "bob"])
+@pytest.mark.parametrize("system", ["bamboohr", "bob", "workday"])
 def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster, system: str, tmp_path: Path) -> None:
     app, connection_body, sim_settings, email_of = _simulator(system)
+    hires = WORKDAY_HIRES if system == "workday" else HIRES
     with cluster.runtime.transaction() as session:
         org = create_organization(session, f"Fault test {system}")
-    hirings = [make_application(cluster.runtime, org.organization_id) for _ in range(HIRES + 1)]
+    hirings = [make_application(cluster.runtime, org.organization_id) for _ in range(hires + 1)]
+    if system == "workday":
+        _position_per_hire(cluster, hirings)
     racer, bulk = hirings[0], hirings[1:]
     workers_wanted = 3 if backend() == "postgresql" else 2
 
     with serve(app) as sim_url, _ats(cluster, org.api_key) as client:
-        assert httpx.put(f"{sim_url}/_sandbox/settings", json=sim_settings).status_code == 200
-        assert httpx.put(f"{sim_url}/_sandbox/faults", json=FAULTS).status_code == 200
+        if sim_settings:
+            assert httpx.put(f"{sim_url}/_sandbox/settings", json=sim_settings).status_code == 200
+        faults_wanted = WORKDAY_FAULTS if system == "workday" else FAULTS
+        assert httpx.put(f"{sim_url}/_sandbox/faults", json=faults_wanted).status_code == 200
         created = client.post(
             "/hrisConnection.create",
             json={"system": system, "name": f"{system} under faults", "baseUrl": sim_url, "rateLimitPerSecond": 100}
@@ -182,6 +230,7 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
             assert len({answer["id"] for answer in raced}) == 1, raced
 
             # The bulk, from sixteen client threads, while a worker is killed mid-push.
+            started = time.monotonic()
             killer.start()
             with ThreadPoolExecutor(CLIENT_THREADS) as pool:
                 answers = list(pool.map(lambda h: _push(client, h, system), bulk))
@@ -190,22 +239,26 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
             assert killer.killed_job_id is not None, "no worker held a push's lease to be killed"
             workers.append(cluster.start_worker(WORKER_THREADS))  # a replacement; the others carry on meanwhile
 
-            pushes = _settle(cluster, connection_id, HIRES + 1)
+            pushes = _settle(cluster, connection_id, hires + 1)
+            settled = time.monotonic() - started
 
             # Re-pushes of hires already in the HRIS update their records (still under faults).
             repushed = bulk[:REPUSHES]
             repush_ids = {_push(client, hiring, system)["id"] for hiring in repushed}
-            pushes = _settle(cluster, connection_id, HIRES + 1 + REPUSHES)
+            pushes = _settle(cluster, connection_id, hires + 1 + REPUSHES)
+            repushes_settled = time.monotonic() - started
             faults = httpx.get(f"{sim_url}/_sandbox/faults").json()["counters"]
             held = httpx.get(f"{sim_url}/_sandbox/records").json()["records"]
+            if system == "workday":
+                held = _workday_holdings(held)
         finally:
             killer.stop.set()
             cluster.stop_workers()
 
     # Every push succeeded: one per application (the racers joined one), plus the re-pushes.
-    assert len(pushes) == HIRES + 1 + REPUSHES
-    assert Counter(p.state for p in pushes) == {PushState.SUCCEEDED: HIRES + 1 + REPUSHES}
-    assert len({a["id"] for a in answers}) == HIRES
+    assert len(pushes) == hires + 1 + REPUSHES
+    assert Counter(p.state for p in pushes) == {PushState.SUCCEEDED: hires + 1 + REPUSHES}
+    assert len({a["id"] for a in answers}) == hires
     by_id = {p.id: p for p in pushes}
     assert {by_id[i].operation for i in repush_ids} == {"update"}
 
@@ -216,15 +269,18 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
 
     # The mapping is stored, and it names the record the HRIS holds; every push of a hire names it too.
     with cluster.runtime.sessions() as session:
-        mapping = {
-            r.candidate_id: r.remote_id
-            for r in session.scalars(select(RemoteRecord).where(RemoteRecord.connection_id == connection_id))
-        }
+        stored = list(session.scalars(select(RemoteRecord).where(RemoteRecord.connection_id == connection_id)))
+        mapping = {r.candidate_id: r.remote_id for r in stored}
+        pre_hire_of = {r.candidate_id: r.pre_hire_id for r in stored}
         killed_attempts = list(
             session.scalars(select(DeliveryAttempt.outcome).where(DeliveryAttempt.job_id == killer.killed_job_id))
         )
     for hiring in hirings:
         assert mapping[hiring.candidate_id] == record_id[hiring.email.lower()]
+    if system == "workday":  # the mapping keeps the pre-hire it was hired from
+        applicant = {email_of(record).lower(): record["applicantId"] for record in held}
+        for hiring in hirings:
+            assert pre_hire_of[hiring.candidate_id] == applicant[hiring.email.lower()]
     for push in pushes:
         assert push.remote_id == mapping[push.candidate_id]
 
@@ -236,5 +292,6 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
     assert operations["adopt"] > 0, operations  # a lost create was found by look-up, not created again
     assert "interrupted" in killed_attempts, killed_attempts  # the killed worker's attempt was taken over
     print(  # noqa: T201 - the figures of this run, shown with -s
-        f"\n{system} on {backend()}: {len(pushes)} pushes, operations {dict(operations)}, simulator faults {faults}"
+        f"\n{system} on {backend()}: {len(pushes)} pushes, operations {dict(operations)}, simulator faults {faults}; "
+        f"bulk settled after {settled:.0f} s, re-pushes after {repushes_settled:.0f} s"
     )
