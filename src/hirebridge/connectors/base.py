@@ -19,7 +19,17 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["REDACTED", "Connector", "Hire", "PreparedRequest", "RemoteRef", "parse_credentials"]
+__all__ = [
+    "PASSTHROUGH_METHODS",
+    "REDACTED",
+    "Connector",
+    "Hire",
+    "PassthroughRefused",
+    "PassthroughRequest",
+    "PreparedRequest",
+    "RemoteRef",
+    "parse_credentials",
+]
 
 REDACTED = "[redacted]"
 
@@ -78,6 +88,35 @@ class PreparedRequest:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+PASSTHROUGH_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class PassthroughRequest:
+    """One call a caller sends to the HRIS as it is (``hrisConnection.request``), for what the mapping does not cover.
+
+    ``path`` is relative to the vendor's API base path (``/employees/123?fields=firstName`` for BambooHR, whose base
+    is ``.../api/gateway.php/{companyDomain}/v1``); ``connectors.passthrough.api_url`` joins the two and refuses a
+    path that would leave the base. ``body`` is a JSON value for a JSON API; for a SOAP API (Workday) it is the XML
+    text of the request element, which the connector wraps in the envelope with its WS-Security header.
+    """
+
+    method: str  # one of PASSTHROUGH_METHODS
+    path: str
+    body: Any = None
+
+
+class PassthroughRefused(ValueError):
+    """A passthrough request this connector will not send (nothing was sent); ``field`` is the request's field at
+    fault: "path" (it leaves the API base), "method" or "body" (the vendor's API cannot take it); ``message`` is the
+    reason, without the field's name ("must stay under the HRIS's API base")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 class Connector(Protocol):
     """One HRIS system. Built per push attempt with the connection's settings and an HTTP client."""
 
@@ -127,6 +166,15 @@ class Connector(Protocol):
         the create, or with ``remote_id`` (the record a previous push made) the update; None when that update would
         send nothing. Secrets are redacted. Raises RejectedError as ``build_payload`` does, AuthError for credentials
         that cannot be used."""
+        ...
+
+    def passthrough(self, request: PassthroughRequest) -> httpx.Response:
+        """Send ``request`` under the vendor's API base path with the connection's own credentials, over the client
+        given (so the address guard, rate limit and exchange record of a push apply), and return the HRIS's answer,
+        read, whatever its status: an answer is the caller's data, not an error. Raises PassthroughRefused, sending
+        nothing, for a path outside the API base (``connectors.passthrough.api_url`` checks it) or a method or body
+        the vendor's API cannot take; AuthError for credentials that cannot be used; a transport failure as
+        ``transport.send`` raises it. JSON APIs can use ``connectors.passthrough.send_json``."""
         ...
 
 

@@ -32,7 +32,7 @@ from pydantic import BaseModel
 
 from hirebridge.connectors.bamboohr.auth import BambooHRCredentials, basic_auth
 from hirebridge.connectors.bamboohr.mapping import DEFAULT_TARGETS, build_payload
-from hirebridge.connectors.base import Hire, PreparedRequest, RemoteRef, parse_credentials
+from hirebridge.connectors.base import Hire, PassthroughRequest, PreparedRequest, RemoteRef, parse_credentials
 from hirebridge.connectors.errors import (
     AuthError,
     OutcomeUnknownError,
@@ -42,6 +42,7 @@ from hirebridge.connectors.errors import (
     clip,
     server_error,
 )
+from hirebridge.connectors.passthrough import send_json
 from hirebridge.connectors.transport import prepared_request, send
 
 # Not 0: "the special employee ID of zero (0) means to use the employee ID associated with the API key".
@@ -117,6 +118,11 @@ class BambooHRConnector:
         payload = self.build_payload(hire)
         path = "/employees/" if remote_id is None else self._employee_path(remote_id)
         return prepared_request("POST", self._url(path), json_body=payload)
+
+    def passthrough(self, request: PassthroughRequest) -> httpx.Response:
+        """Under the connection's API base (``.../api/gateway.php/{companyDomain}/v1`` or the ``/api/v1`` form)."""
+        auth = basic_auth(self._usable_credentials())
+        return send_json(self._http, request, api_base=self._url(""), auth=auth)
 
     # -- HTTP --------------------------------------------------------------------------------------------------------
 

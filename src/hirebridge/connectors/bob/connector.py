@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
-from hirebridge.connectors.base import Hire, PreparedRequest, RemoteRef, parse_credentials
+from hirebridge.connectors.base import Hire, PassthroughRequest, PreparedRequest, RemoteRef, parse_credentials
 from hirebridge.connectors.bob.auth import BobCredentials, basic_auth
 from hirebridge.connectors.bob.mapping import DEFAULT_TARGETS, build_payload, update_payload
 from hirebridge.connectors.errors import (
@@ -39,6 +39,7 @@ from hirebridge.connectors.errors import (
     parse_reset_epoch,
     server_error,
 )
+from hirebridge.connectors.passthrough import send_json
 from hirebridge.connectors.transport import prepared_request, send
 
 _EMPLOYEE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -117,6 +118,11 @@ class BobConnector:
         if not changes:
             return None
         return prepared_request("PUT", self._url(self._employee_path(remote_id)), json_body=changes)
+
+    def passthrough(self, request: PassthroughRequest) -> httpx.Response:
+        """Under Bob's API base, ``{base}/v1`` (``/people/search`` is ``POST {base}/v1/people/search``)."""
+        auth = basic_auth(self._usable_credentials())
+        return send_json(self._http, request, api_base=self._url("/v1"), auth=auth)
 
     def _adopt_same_email(self, payload: dict[str, Any], refused: RejectedError) -> RemoteRef | None:
         """The employee Bob already has under the payload's email, brought up to date; None if there is none."""

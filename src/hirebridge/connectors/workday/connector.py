@@ -23,8 +23,17 @@ import httpx
 from lxml import etree
 from pydantic import BaseModel
 
-from hirebridge.connectors.base import REDACTED, Hire, PreparedRequest, RemoteRef, parse_credentials
-from hirebridge.connectors.errors import AuthError, OutcomeUnknownError, RejectedError
+from hirebridge.connectors.base import (
+    REDACTED,
+    Hire,
+    PassthroughRefused,
+    PassthroughRequest,
+    PreparedRequest,
+    RemoteRef,
+    parse_credentials,
+)
+from hirebridge.connectors.errors import AuthError, OutcomeUnknownError, RejectedError, from_transport_error
+from hirebridge.connectors.passthrough import MAX_BODY_BYTES, api_url, check_method
 from hirebridge.connectors.transport import USER_AGENT
 from hirebridge.connectors.workday import soap
 from hirebridge.connectors.workday.auth import WorkdayCredentials
@@ -123,6 +132,23 @@ class WorkdayConnector:
         headers = {"User-Agent": USER_AGENT, "Content-Type": soap.CONTENT_TYPE, "SOAPAction": '""'}
         return PreparedRequest(method="POST", url=self._url(credentials), headers=headers, body=body)
 
+    def passthrough(self, request: PassthroughRequest) -> httpx.Response:
+        """A SOAP call under ``{base}/ccx/service/{tenant}`` (path ``/Human_Resources/v31.2``, say): the body is the
+        XML of the request element (``<wd:Get_Workers_Request ...>``), which goes into an envelope with the
+        connection's WS-Security header. The answer, a fault included, is returned as Workday gave it."""
+        check_method(request, ("POST",))
+        credentials = self._usable_credentials()
+        url = api_url(f"{self._base_url}/ccx/service/{quote(credentials.tenant, safe='')}", request.path)
+        element = _passthrough_element(request.body)
+        try:
+            return self._http.post(
+                url,
+                content=soap.envelope(credentials, element),
+                headers={"Content-Type": soap.CONTENT_TYPE, "SOAPAction": '""'},
+            )
+        except httpx.TransportError as exc:
+            raise from_transport_error(exc, write=True) from exc
+
     # -- the operations ----------------------------------------------------------------------------------------------
 
     def _put(self, payload: Mapping[str, Any], pre_hire: str) -> RemoteRef:
@@ -202,6 +228,35 @@ class WorkdayConnector:
     def _call(self, request: etree._Element, *, write: bool) -> etree._Element:
         credentials = self._usable_credentials()
         return soap.call(self._http, self._url(credentials), soap.envelope(credentials, request), write=write)
+
+
+_PASSTHROUGH_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _passthrough_element(body: Any) -> etree._Element:
+    """The request element of a passthrough body (a ``soapenv:Body`` around it is unwrapped); refused, naming
+    ``body``, when it is not one well-formed XML element."""
+    if not isinstance(body, str) or not body.strip():
+        raise PassthroughRefused("body", "must be the XML of a Workday request element, as a string")
+    content = body.strip().encode()
+    if len(content) > MAX_BODY_BYTES:
+        raise PassthroughRefused("body", f"must be at most {MAX_BODY_BYTES} bytes")
+    if b"<!DOCTYPE" in content.upper() or b"<!ENTITY" in content.upper():
+        raise PassthroughRefused("body", "must not hold a DOCTYPE or entity declarations")
+    try:
+        element = etree.fromstring(content, _PASSTHROUGH_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise PassthroughRefused("body", f"is not well-formed XML: {exc}") from None
+    if element.tag == f"{{{soap.SOAP_ENV}}}Body":
+        children = [child for child in element if isinstance(child.tag, str)]
+        if len(children) != 1:
+            raise PassthroughRefused("body", "a soapenv:Body must hold exactly one request element")
+        element = children[0]
+    if element.tag == f"{{{soap.SOAP_ENV}}}Envelope":
+        raise PassthroughRefused(
+            "body", "must be the request element, not an envelope: hirebridge adds the envelope and its header"
+        )
+    return element
 
 
 def _id_of(reference: etree._Element | None, id_type: str) -> str | None:
