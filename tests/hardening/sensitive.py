@@ -75,6 +75,11 @@ class Registry:
         value = value.strip()
         if len(value) < MIN_LENGTH or value.lower() in IGNORED:
             return
+        # An email or phone field holding something else (a test's "email": "not-an-email") is no one's address.
+        if "email" in kind and "@" not in value:
+            return
+        if "phone" in kind and sum(c.isdigit() for c in value) < 5:
+            return
         with self._lock:
             self._values.setdefault(value, kind)
 
