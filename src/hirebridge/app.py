@@ -33,6 +33,7 @@ ROUTERS = (
     "hirebridge.ats.api:router",
     "hirebridge.ats.hris_api:router",
     "hirebridge.ats.hris_preview:router",
+    "hirebridge.ats.hris_passthrough:router",
     "hirebridge.ats.webhooks_api:router",
     "hirebridge.partner.webhooks_api:router",
 )

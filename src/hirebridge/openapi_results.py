@@ -93,6 +93,38 @@ class HrisPushPreview(_Object):
     request: HrisPreparedRequest | None = None
 
 
+class HrisRequestAnswer(_Object):
+    """hirebridge extension: the HRIS's answer to one passthrough call (``hrisConnection.request``)."""
+
+    requestId: str = Field(description="The call's record in the connection's request log (hrisConnection.requestLog).")
+    hrisConnectionId: str
+    system: str
+    method: str
+    url: str = Field(description="The URL called: the vendor's API base and the path given.")
+    status: int = Field(description="The HRIS's HTTP status, whatever it is: its answer is data, not an error.")
+    headers: dict[str, str] = Field(description="The answer's headers that are safe to show, lower-case names.")
+    bodyFormat: Literal["json", "text", "base64", "empty"]
+    body: Any = Field(default=None, description="JSON as a value, text as a string, other bytes in base64.")
+    bodyTruncated: bool = Field(description="Whether the body was cut at the answer limit (then it is text).")
+    bodyBytes: int = Field(description="The size of the HRIS's whole body in bytes.")
+
+
+class HrisRequestLogEntry(_Object):
+    """hirebridge extension: one passthrough call on record (``hrisConnection.requestLog``), credentials redacted."""
+
+    requestId: str
+    method: str | None = None
+    path: str | None = None
+    requestedBy: str | None = None
+    startedAt: str | None = None
+    finishedAt: str | None = None
+    durationMs: int | None = None
+    outcome: str | None = None
+    httpStatus: int | None = None
+    message: str | None = None
+    exchanges: list[dict[str, Any]] | None = None
+
+
 # --- the partner API's answers (Pulsifi's wire shapes: every key is always sent, null when there is no value) ----
 
 
@@ -181,6 +213,8 @@ EXTENSIONS: tuple[type[BaseModel], ...] = (
     HrisConnection,
     HrisConnectionDeleted,
     HrisPushPreview,
+    HrisRequestAnswer,
+    HrisRequestLogEntry,
     PartnerToken,
     PartnerJob,
     PartnerCandidate,
