@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hirebridge.errors import AppError, FieldError, ValidationFailed
@@ -84,6 +85,8 @@ class RequestContextMiddleware:
                 await render_error(Request(scope), refusal)(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = 499  # the client went away while its request was read: no one to answer, nothing to log
         except Exception as exc:
             log_unhandled(exc, scope, rid)
             if not response_started:

@@ -4,8 +4,10 @@ neither the exception's message nor SQL parameters (the message of an error can 
 
 from __future__ import annotations
 
+import base64
 import logging
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
 from tests.support.servers import serve
 
@@ -160,3 +163,24 @@ def test_every_answer_carries_a_request_id(failing: tuple[str, list[str]]) -> No
         assert response.headers.get("x-request-id"), (method, path, response.status_code)
     echoed = httpx.get(f"{url}/healthz", headers={"x-request-id": "client-chosen-id-1"})
     assert echoed.headers["x-request-id"] == "client-chosen-id-1"
+
+
+def test_a_client_that_leaves_mid_body_is_not_an_error(failing: tuple[str, list[str]], org: IssuedCredentials) -> None:
+    url, _ = failing
+    host, port = url.removeprefix("http://").split(":")
+    key = base64.b64encode(f"{org.api_key}:".encode())
+    with Records() as logs:
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(
+                b"POST /candidate.create HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                b"Authorization: Basic " + key + b"\r\nContent-Length: 1000\r\n\r\n" + b'{"name": "Half'
+            )
+        access: list[str] = []
+        for _ in range(1000):  # wait for the access line of that request, however long the server takes
+            access = [m for r in logs.records if (m := r.getMessage()).startswith("POST /candidate.create ")]
+            if access:
+                break
+            threading.Event().wait(0.01)
+    assert access, "the server never finished the abandoned request"
+    assert " 499 " in access[0]
+    assert logs.errors() == []
