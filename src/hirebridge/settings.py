@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         le=3600,
         description="How long a worker holds a job before another may take it over (crash recovery time).",
     )
+    retry_backoff_cap_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="Longest backoff between two failed attempts of a push or webhook (a Retry-After may ask longer).",
+    )
     allow_private_network: bool | None = Field(
         default=None,
         description="Let connectors and webhooks call loopback and private addresses (default: only in demo mode).",

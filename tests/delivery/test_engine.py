@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import Backoff
 from hirebridge.delivery.engine import claim, enqueue, execute
-from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
+from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, Wait, register
 from hirebridge.delivery.lease import LeaseLost
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.delivery.worker import Worker
@@ -290,3 +290,58 @@ def test_enqueue_commits_with_the_callers_transaction(runtime: Runtime, org_id: 
     with pytest.raises(RuntimeError):
         callers_work_that_fails()
     assert claim(runtime, "test:1:0", kinds=[kind], lease_seconds=30) is None
+
+
+def test_waits_spend_no_attempt_and_do_not_grow_the_backoff(runtime: Runtime, org_id: str, kind: str) -> None:
+    """Five waits and one failure on a budget of two attempts: the job still gets its second attempt."""
+    script: list[Outcome] = [Wait(0.5, "reads lag") for _ in range(5)]
+    script += [RetryLater("HTTP 502", http_status=502), Wait(0.5, "throttled", http_status=429), Done()]
+
+    def run(ctx: JobContext) -> Outcome:
+        return script.pop(0)
+
+    register(kind, run)
+    [job_id] = _enqueue(runtime, org_id, kind, max_attempts=2, backoff=Backoff(base_seconds=1000, cap_seconds=5000))
+    for n in range(5):
+        before = utcnow()
+        execute(_claim(runtime, kind))
+        job = load_job(runtime, job_id)
+        assert (job.state, job.attempts, job.waits) == (JobState.PENDING, n + 1, n + 1)
+        assert job.next_attempt_at <= utcnow() + timedelta(seconds=0.5), "a wait grew into a backoff"
+        assert job.next_attempt_at >= before + timedelta(seconds=0.5)
+        _make_due(runtime, job_id)
+    assert load_attempts(runtime, job_id) == [], "a wait that made no call left an attempt behind"
+
+    execute(_claim(runtime, kind))  # the first spent attempt: the backoff's first step, under the service's cap
+    job = load_job(runtime, job_id)
+    assert (job.state, job.attempts - job.waits, job.last_error) == (JobState.PENDING, 1, "HTTP 502")
+    cap = runtime.settings.retry_backoff_cap_seconds
+    assert job.next_attempt_at <= utcnow() + timedelta(seconds=cap)
+    _make_due(runtime, job_id)
+
+    ctx = _claim(runtime, kind)
+    ctx.exchanges.append({"method": "POST", "url": "/x", "status": 429})
+    execute(ctx)  # a throttle with a call made: kept in the log as 'waited', nothing spent
+    job = load_job(runtime, job_id)
+    assert (job.state, job.attempts - job.waits, job.last_error) == (JobState.PENDING, 1, "HTTP 502")
+    _make_due(runtime, job_id)
+
+    execute(_claim(runtime, kind))
+    job = load_job(runtime, job_id)
+    assert (job.state, job.attempts, job.waits) == (JobState.SUCCEEDED, 8, 6)
+    outcomes = [(a.outcome, a.http_status) for a in load_attempts(runtime, job_id)]
+    assert outcomes == [("retry", 502), ("waited", 429), ("succeeded", None)]
+
+
+def test_waits_are_bounded_and_then_spend_attempts(
+    runtime: Runtime, org_id: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hirebridge.delivery.engine.MAX_WAITS", 3)
+    register(kind, lambda ctx: Wait(0.1, "another push is in flight"))
+    [job_id] = _enqueue(runtime, org_id, kind, max_attempts=2)
+    for _ in range(5):
+        execute(_claim(runtime, kind))
+        _make_due(runtime, job_id)
+    job = load_job(runtime, job_id)
+    assert (job.state, job.attempts, job.waits) == (JobState.FAILED, 5, 3)
+    assert job.last_error is not None and "another push is in flight" in job.last_error

@@ -68,7 +68,7 @@ def _bamboohr() -> Iterator[Simulator]:
             {"companyDomain": "acme", "apiKey": "sandbox-key"},
             {"companyDomain": "acme", "apiKey": "wrong-key"},
             "workEmail",
-            503,
+            429,  # BambooHR throttles with 429 + Retry-After (since 2026-09)
             admin,
         )
 

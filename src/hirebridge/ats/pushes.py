@@ -29,7 +29,7 @@ from hirebridge.errors import AppError, NotFound
 from hirebridge.hris.connections import invalid, resolve_system
 from hirebridge.hris.models import ACTIVE_PUSH_STATES, HrisConnection, HrisPush, PushState
 from hirebridge.hris.push import KIND as PUSH_JOB_KIND
-from hirebridge.hris.push import enqueue_push, wait_for_push
+from hirebridge.hris.push import enqueue_push, wait_for_push, worker_lost_message
 from hirebridge.orgs.models import Organization
 from hirebridge.runtime import Runtime
 
@@ -270,7 +270,7 @@ def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) 
         "operation": push.operation,
         "remoteId": push.remote_id,
         "attempts": push.attempts,
-        "errorMessage": push.error_message,
+        "errorMessage": worker_lost_message(session, push) or push.error_message,
         "outcomeUnknown": push.outcome_unknown,
         "createdAt": iso(push.created_at),
         "updatedAt": iso(push.updated_at),

@@ -2,12 +2,18 @@
 
 - ``enqueue`` adds a job inside the caller's transaction, so the job commits (or not) with the caller's records.
 - ``claim`` takes one due job with a lease: a pending job whose time has come, or a running job whose lease
-  expired (its worker died: the job is reclaimed with ``interrupted=True``). PostgreSQL skips rows other workers
+  expired or whose worker process stopped beating (``delivery.heartbeat``): its worker died, and the job is
+  reclaimed with ``interrupted=True``. PostgreSQL skips rows other workers
   hold (``FOR UPDATE SKIP LOCKED``); SQLite has one writer (``BEGIN IMMEDIATE``), which makes the claim atomic.
 - ``execute`` runs the handler outside any transaction and records the outcome in one fenced transaction:
-  succeeded; pending again after a backoff (never sooner than Retry-After); or failed (given up, or dead-lettered
-  after ``max_attempts``) with the destination's own message, calling the kind's ``on_give_up`` in that same
-  transaction. Every attempt is kept with its exchanges.
+  succeeded; pending again after a backoff (never sooner than Retry-After); pending again after a ``Wait``, which
+  spends no attempt; or failed (given up, or dead-lettered after ``max_attempts`` spent attempts) with the
+  destination's own message, calling the kind's ``on_give_up`` in that same transaction. Every attempt is kept with
+  its exchanges; a wait is kept (outcome ``waited``) only when it made calls.
+
+Spent attempts are ``attempts - waits``: ``attempts`` counts claims (the lease's fence token, never reused), and
+only a failure (``RetryLater``, an interrupted attempt) spends one; the exponential backoff grows with spent
+attempts only and is capped by ``HIREBRIDGE_RETRY_BACKOFF_CAP_SECONDS``.
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ from hirebridge.delivery.handlers import (
     JobContext,
     Outcome,
     RetryLater,
+    Wait,
     get_handler,
     outcome_for_exception,
 )
+from hirebridge.delivery.heartbeat import owner_lost
 from hirebridge.delivery.lease import LeaseLost
 from hirebridge.delivery.models import ACTIVE_JOB_STATES, DeliveryAttempt, DeliveryJob, JobState
 from hirebridge.runtime import Runtime
@@ -42,7 +50,13 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000
 MAX_EXCHANGES = 20
 MAX_EXCHANGE_BODY_CHARS = 4000
-INTERRUPTED_MESSAGE = "the worker stopped during this attempt (its lease expired); the outcome is unknown"
+INTERRUPTED_MESSAGE = (
+    "the worker stopped during this attempt (its process stopped beating, or its lease expired); the outcome is unknown"
+)
+# Re-checks a job may make without spending an attempt; past this, each wait spends one (nothing loops forever).
+MAX_WAITS = 300
+MIN_WAIT_SECONDS = 0.1
+MAX_WAIT_SECONDS = 300.0
 
 # Events of the workers in this process, set after a transaction that enqueued a job commits.
 _wake_events: set[threading.Event] = set()
@@ -148,6 +162,7 @@ def claim(runtime: Runtime, worker_id: str, *, kinds: Collection[str], lease_sec
                     or_(
                         and_(DeliveryJob.state == JobState.PENDING, DeliveryJob.next_attempt_at <= now),
                         and_(DeliveryJob.state == JobState.RUNNING, DeliveryJob.lease_expires_at < now),
+                        and_(DeliveryJob.state == JobState.RUNNING, owner_lost(now)),
                     ),
                 )
                 .order_by(DeliveryJob.next_attempt_at)
@@ -161,7 +176,7 @@ def claim(runtime: Runtime, worker_id: str, *, kinds: Collection[str], lease_sec
             interrupted = job.state == JobState.RUNNING
             if interrupted:
                 previous_id = _close_interrupted_attempt(session, job, now)
-                if job.attempts >= job.max_attempts:
+                if job.attempts - job.waits >= job.max_attempts:
                     _dead_letter_interrupted(runtime, session, job, previous_id, now, lease_seconds)
                     continue
             job.state = JobState.RUNNING
@@ -198,6 +213,7 @@ def _context(
         attempt_id=attempt_id,
         subject_id=job.subject_id,
         rate_key=job.rate_key,
+        waits=job.waits,
     )
 
 
@@ -218,7 +234,7 @@ def _dead_letter_interrupted(
     runtime: Runtime, session: Session, job: DeliveryJob, attempt_id: str, now: datetime, lease_seconds: float
 ) -> None:
     """A job whose every attempt was interrupted (a handler that kills its worker) must not loop forever."""
-    message = f"gave up after {job.attempts} attempts: {job.last_error or INTERRUPTED_MESSAGE}"
+    message = f"gave up after {job.attempts - job.waits} attempts: {job.last_error or INTERRUPTED_MESSAGE}"
     handler = get_handler(job.kind)
     if handler is not None and handler.on_give_up is not None:
         ctx = _context(runtime, job, attempt_id, job.lease_owner or "-", True, lease_seconds)
@@ -307,13 +323,23 @@ def _finish(ctx: JobContext, outcome: Outcome) -> None:
         # The fence has just seen the job, and its attempts are deleted only with it.
         assert job is not None
         assert attempt is not None
+        if isinstance(outcome, Wait):
+            if job.waits < MAX_WAITS:
+                _record_wait(session, job, attempt, ctx, outcome, now)
+                return
+            outcome = RetryLater(
+                f"{outcome.reason} (still so after {MAX_WAITS} re-checks)",
+                retry_after=outcome.seconds,
+                http_status=outcome.http_status,
+            )
         attempt.finished_at = now
         attempt.exchanges = _bounded_exchanges(ctx.exchanges)
         attempt.http_status = outcome.http_status
         attempt.outcome = outcome.label
         attempt.message = _bounded(outcome.message)
-        if isinstance(outcome, RetryLater) and ctx.attempt_number < job.max_attempts:
-            delay = next_delay(Backoff.from_json(job.backoff), ctx.attempt_number, outcome.retry_after)
+        spent = job.attempts - job.waits
+        if isinstance(outcome, RetryLater) and spent < job.max_attempts:
+            delay = next_delay(_capped(ctx, Backoff.from_json(job.backoff)), spent, outcome.retry_after)
             job.state = JobState.PENDING
             job.next_attempt_at = now + timedelta(seconds=delay)
             job.last_error = _bounded(outcome.message)
@@ -324,6 +350,33 @@ def _finish(ctx: JobContext, outcome: Outcome) -> None:
         _mark_failed(job, outcome.message, now)
         if handler is not None and handler.on_give_up is not None:
             handler.on_give_up(ctx, session, _bounded(outcome.message))
+
+
+def _record_wait(
+    session: Session, job: DeliveryJob, attempt: DeliveryAttempt, ctx: JobContext, wait: Wait, now: datetime
+) -> None:
+    """Pending again after the wait, with nothing spent: no attempt, no backoff step, ``last_error`` kept."""
+    job.waits += 1
+    job.state = JobState.PENDING
+    job.next_attempt_at = now + timedelta(seconds=min(max(wait.seconds, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS))
+    job.lease_owner = None
+    job.lease_expires_at = None
+    if ctx.exchanges:  # the calls it made (a throttled request, a look-up) stay in the log
+        attempt.finished_at = now
+        attempt.exchanges = _bounded_exchanges(ctx.exchanges)
+        attempt.http_status = wait.http_status
+        attempt.outcome = "waited"
+        attempt.message = _bounded(wait.reason)
+    else:
+        session.delete(attempt)
+
+
+def _capped(ctx: JobContext, backoff: Backoff) -> Backoff:
+    """The exponential schedule under the service's cap (a hire someone is waiting for); Ashby's schedule as is."""
+    if backoff.kind != "exponential":
+        return backoff
+    cap = min(backoff.cap_seconds, ctx.runtime.settings.retry_backoff_cap_seconds)
+    return Backoff(kind=backoff.kind, base_seconds=backoff.base_seconds, cap_seconds=cap)
 
 
 def _bounded(text: str | None) -> str:

@@ -1,6 +1,6 @@
 """What a job kind does: its handler, the outcomes it can return, and the context it runs in.
 
-A handler is a plain function ``run(ctx) -> Done | RetryLater | GiveUp``. It runs outside any transaction (it
+A handler is a plain function ``run(ctx) -> Done | RetryLater | GiveUp | Wait``. It runs outside any transaction (it
 talks to the outside world); whatever it writes to our database goes through ``ctx.fenced()``, which commits
 only while this worker still holds the lease. Anything it raises is sorted in one place
 (:func:`outcome_for_exception`) into a retry.
@@ -8,6 +8,11 @@ only while this worker still holds the lease. Anything it raises is sorted in on
 A handler whose success has its own writes (the push's outcome, its mapping) returns them as ``Done(record=...)``:
 the engine runs ``record(session)`` in the fenced transaction that marks the job succeeded, so the two commit
 together, in one transaction instead of two.
+
+Only a failed exchange with the destination (``RetryLater``) spends one of the job's attempts and grows its backoff.
+``Wait`` is a re-check, not an attempt: waiting for the destination's reads to catch up, for a concurrent job, or
+for a throttle to lift. It comes back after its own short delay, spends nothing, and is bounded by a count of its own
+(``MAX_WAITS``; past it a wait spends an attempt, so nothing loops forever).
 
 ``on_give_up(ctx, session, message)`` runs when the job ends in failure, whether the handler gave up or the
 attempts ran out (dead letter), in the same fenced transaction that marks the job failed.
@@ -75,7 +80,18 @@ class GiveUp:
     label: str = "rejected"
 
 
-Outcome = Done | RetryLater | GiveUp
+@dataclass(frozen=True)
+class Wait:
+    """Check again in ``seconds``: nothing failed, so no attempt is spent and the backoff does not grow.
+
+    ``reason`` is kept on the claim's record (outcome ``waited``); the job's ``last_error`` keeps the last failure."""
+
+    seconds: float
+    reason: str
+    http_status: int | None = None
+
+
+Outcome = Done | RetryLater | GiveUp | Wait
 
 
 @dataclass
@@ -87,7 +103,7 @@ class JobContext:
     organization_id: str
     kind: str
     payload: dict[str, Any]
-    attempt_number: int
+    attempt_number: int  # this claim's number (the lease's fence token); waits included
     max_attempts: int
     worker_id: str
     # The previous attempt's worker stopped while it held the lease (crash, kill, lost host): its effect is unknown.
@@ -96,13 +112,19 @@ class JobContext:
     attempt_id: str
     subject_id: str | None = None
     rate_key: str | None = None
+    waits: int = 0  # earlier claims of this job that were waits, not attempts
     # Requests and responses of this attempt, redacted by whoever appends them; stored with the attempt.
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     _lost: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
+    def spent_attempts(self) -> int:
+        """Attempts spent so far, this one included: claims that were not waits."""
+        return self.attempt_number - self.waits
+
+    @property
     def is_last_attempt(self) -> bool:
-        return self.attempt_number >= self.max_attempts
+        return self.spent_attempts >= self.max_attempts
 
     @property
     def lease_lost(self) -> bool:

@@ -55,7 +55,10 @@ class DeliveryJob(IdMixin, TimestampMixin, Base):
         nullable=False,
         default=JobState.PENDING,
     )
+    # Claims of the job (the lease's fence token and each attempt row's number); ``waits`` of them were re-checks
+    # that spent nothing (the HRIS's read lag, a concurrent push, a throttle). Spent attempts: attempts - waits.
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    waits: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     # The retry schedule: {"kind": "exponential" | "ashby", "base_seconds", "cap_seconds"} (see delivery.backoff).
     backoff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -78,7 +81,7 @@ class DeliveryAttempt(IdMixin, Base):
     worker: Mapped[str] = mapped_column(String(100), nullable=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str | None] = mapped_column(String(20))  # succeeded, retry, rejected, auth, unknown
+    outcome: Mapped[str | None] = mapped_column(String(20))  # succeeded, retry, rejected, auth, unknown, waited
     http_status: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
     # [{"method", "url", "status", "request_body", "response_body", "elapsed_ms"}], redacted
@@ -95,3 +98,17 @@ class RateLimitBucket(Base):
     burst: Mapped[float] = mapped_column(Float, nullable=False)
     tokens: Mapped[float] = mapped_column(Float, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """One row per worker process (``host:pid``), touched every second or so while it runs.
+
+    A running job whose lease owner's process has stopped beating is taken over before its lease ends, and shown
+    as "worker lost" meanwhile (see ``delivery.heartbeat``)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    threads: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

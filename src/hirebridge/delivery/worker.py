@@ -2,7 +2,9 @@
 
 - ``Worker(runtime, threads)``: N threads in this process, each ``host:pid:n``, polling with a short idle sleep
   (woken at once when this process enqueues), plus one heartbeat thread that extends the leases of the jobs
-  in hand. ``stop()`` lets each thread finish its current attempt, then exit.
+  in hand, and beats the process's row in ``worker_heartbeats`` every second (``delivery.heartbeat``: a
+  running job of a process that stopped beating is taken over in seconds, not after its lease). ``stop()`` lets
+  each thread finish its current attempt, then exit, and removes the process's row.
 - ``run_worker_process(runtime, threads)``: what ``hirebridge worker`` runs; blocks until SIGTERM or SIGINT.
 - ``start_in_background(runtime, threads)``: what ``hirebridge serve`` runs; returns the function that stops it.
 """
@@ -19,6 +21,7 @@ from types import FrameType
 
 from hirebridge.delivery.engine import add_wake_event, claim, execute, remove_wake_event
 from hirebridge.delivery.handlers import JobContext, load_handler_modules, registered_kinds
+from hirebridge.delivery.heartbeat import HEARTBEAT_SECONDS, beat, forget
 from hirebridge.delivery.lease import LeaseLost
 from hirebridge.runtime import Runtime
 
@@ -62,6 +65,8 @@ class Worker:
         self._wake = threading.Event()
         self._heartbeat_stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._process_beat: threading.Thread | None = None
+        self._process = ""
         self._threads: list[threading.Thread] = []
         self._in_hand: dict[int, JobContext] = {}
         self._in_hand_lock = threading.Lock()
@@ -72,11 +77,18 @@ class Worker:
         self.kinds = self._kinds if self._kinds is not None else registered_kinds()
         add_wake_event(self._wake)
         prefix = worker_id_prefix()
+        self._process = prefix
+        try:
+            beat(self.runtime, prefix, self.thread_count)  # alive before the first claim
+        except Exception:
+            log.exception("delivery worker %s could not record its heartbeat (will retry)", prefix)
         for n in range(self.thread_count):
             thread = threading.Thread(target=self._loop, args=(n, f"{prefix}:{n}"), name=f"delivery-{n}", daemon=True)
             self._threads.append(thread)
         self._heartbeat = threading.Thread(target=self._heartbeats, name="delivery-heartbeat", daemon=True)
         self._heartbeat.start()
+        self._process_beat = threading.Thread(target=self._beats, name="delivery-process-heartbeat", daemon=True)
+        self._process_beat.start()
         for thread in self._threads:
             thread.start()
         log.info("delivery worker started: %d threads, kinds %s", self.thread_count, ", ".join(sorted(self.kinds)))
@@ -94,6 +106,13 @@ class Worker:
         self._heartbeat_stop.set()
         if self._heartbeat is not None:
             self._heartbeat.join(timeout)
+        if self._process_beat is not None:
+            self._process_beat.join(timeout)
+            self._process_beat = None
+            try:
+                forget(self.runtime, self._process)
+            except Exception:
+                log.exception("delivery worker %s could not remove its heartbeat", self._process)
         remove_wake_event(self._wake)
         log.info("delivery worker stopped")
 
@@ -123,6 +142,15 @@ class Worker:
             finally:
                 with self._in_hand_lock:
                     self._in_hand.pop(index, None)
+
+    def _beats(self) -> None:
+        count = 0
+        while not self._heartbeat_stop.wait(HEARTBEAT_SECONDS):
+            count += 1
+            try:
+                beat(self.runtime, self._process, self.thread_count, prune=count % 600 == 0)
+            except Exception:
+                log.exception("delivery worker %s could not record its heartbeat (will retry)", self._process)
 
     def _heartbeats(self) -> None:
         interval = max(self.lease_seconds / 3, 0.05)

@@ -15,6 +15,11 @@ On success, the remote record mapping, the push's outcome and the job's success 
 transaction. A refusal by the HRIS fails the push with the HRIS's own message; a transient failure retries on the
 job's schedule, never sooner than the HRIS's ``Retry-After``. Every HTTP call first takes a token from the
 connection's rate limit.
+
+Only a failed exchange with the HRIS (a 5xx, a lost answer, no connection, a killed worker) spends one of the push's
+attempts. Waiting is not failing: the HRIS's read lag before a look-up, another push of the same person in flight,
+and the HRIS's own throttle (429) are ``Wait`` outcomes, re-checked on their own short schedule without spending an
+attempt or growing the backoff (``delivery.handlers``).
 """
 
 from __future__ import annotations
@@ -34,10 +39,11 @@ from hirebridge.connectors.registry import UnsupportedSystem, make_connector
 from hirebridge.connectors.transport import make_http_client
 from hirebridge.core.models import Candidate
 from hirebridge.db.types import utcnow
-from hirebridge.delivery.backoff import Backoff
+from hirebridge.delivery.backoff import MAX_DELAY_SECONDS, Backoff
 from hirebridge.delivery.engine import enqueue, wake_workers
-from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, register
-from hirebridge.delivery.models import DeliveryJob
+from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, Wait, register
+from hirebridge.delivery.heartbeat import LOST_AFTER_SECONDS, live_workers, lost_since
+from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.delivery.ratelimit import acquire
 from hirebridge.hris import events
 from hirebridge.hris.hire import HireDataMissing, build_hire
@@ -49,7 +55,10 @@ log = logging.getLogger(__name__)
 
 KIND = "hris_push"
 MAX_ATTEMPTS = 10
-BACKOFF = Backoff(base_seconds=2.0, cap_seconds=600.0)
+# 2 s, 4 s, 8 s, ... drawn with full jitter; the engine caps it at HIREBRIDGE_RETRY_BACKOFF_CAP_SECONDS (60 s).
+BACKOFF = Backoff(base_seconds=2.0, cap_seconds=MAX_DELAY_SECONDS)
+CONCURRENT_WAIT_SECONDS = 2.0
+THROTTLE_WAIT_SECONDS = 1.0  # a 429 without Retry-After
 HTTP_TIMEOUT_SECONDS = 20.0  # well under the 60 s lease
 TERMINAL = (PushState.SUCCEEDED, PushState.FAILED)
 UNRESOLVABLE = (
@@ -92,6 +101,28 @@ def wait_for_push(runtime: Runtime, push_id: str, timeout: float, interval: floa
         if push.state in TERMINAL or time.monotonic() >= deadline:
             return push
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+def worker_lost_message(session: Session, push: HrisPush) -> str | None:
+    """For a running push whose worker process stopped beating: "worker lost, will be retried at ..."; else None."""
+    if push.state != PushState.RUNNING:
+        return None
+    job = session.scalars(
+        select(DeliveryJob).where(
+            DeliveryJob.subject_id == push.id, DeliveryJob.kind == KIND, DeliveryJob.state == JobState.RUNNING
+        )
+    ).first()
+    if job is None:
+        return None
+    since = lost_since(session, job.lease_owner)
+    if since is None:
+        return None
+    lost = f"worker lost (no heartbeat since {since:%H:%M:%S} UTC)"
+    if live_workers(session) == 0:
+        ends = f"{job.lease_expires_at:%H:%M:%S} UTC" if job.lease_expires_at is not None else "its lease ends"
+        return f"{lost}; will be retried when a worker is running (at the latest {ends})"
+    retry_at = max(since + timedelta(seconds=LOST_AFTER_SECONDS), utcnow())
+    return f"{lost}; will be retried at {retry_at:%H:%M:%S} UTC"
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,8 @@ def run_push(ctx: JobContext) -> Outcome:
         except OutcomeUnknownError as exc:
             return _retry(ctx, plan, _message(exc), exc.retry_after, exc.http_status, label="unknown")
         except RetryableError as exc:
+            if exc.http_status == 429:  # the HRIS's rate limit: nothing was done, and nothing failed
+                return _wait(ctx, plan, _message(exc), exc.retry_after or THROTTLE_WAIT_SECONDS, exc.http_status)
             return _retry(ctx, plan, _message(exc), exc.retry_after, exc.http_status)
         except AuthError as exc:
             return GiveUp(_message(exc), http_status=exc.http_status, label="auth")
@@ -169,7 +202,9 @@ def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
     except HireDataMissing as exc:
         return GiveUp(str(exc))
     push.state = PushState.RUNNING
-    push.attempts = ctx.attempt_number
+    push.attempts = ctx.spent_attempts
+    if ctx.interrupted:
+        push.error_message = "worker lost during the previous attempt; taken over by another worker"
     remote = _remote_record(session, push.connection_id, push.candidate_id)
     # An uncertain create by this push, or by an earlier push of the same person, must be looked up first (a known
     # record is updated, so then there is nothing to look up).
@@ -218,7 +253,7 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
             remaining = (ready_at - utcnow()).total_seconds()
             if remaining > 0:
                 message = f"waiting {remaining:.0f} s for the HRIS's reads to show an earlier, unconfirmed create"
-                return _retry(ctx, plan, message, remaining, None, label="waiting")
+                return _wait(ctx, plan, message, remaining, None)
         found = connector.find_existing(plan.hire)
         if found is not None:
             return _succeed(ctx, plan, found, "adopt")
@@ -275,7 +310,7 @@ def _write_ahead(ctx: JobContext, plan: _Plan) -> Outcome | None:
             )
     if blocked:
         message = "another push of this candidate to this HRIS is in flight; retrying after it"
-        return _retry(ctx, plan, message, 2.0, None)
+        return _wait(ctx, plan, message, CONCURRENT_WAIT_SECONDS, None)
     return None
 
 
@@ -298,7 +333,7 @@ def _succeed(ctx: JobContext, plan: _Plan, remote: RemoteRef, operation: str) ->
                 state=PushState.SUCCEEDED,
                 remote_id=remote.remote_id,
                 operation=operation,
-                attempts=ctx.attempt_number,
+                attempts=ctx.spent_attempts,
                 outcome_unknown=False,
                 outcome_unknown_at=None,
                 error_message=None,
@@ -341,6 +376,17 @@ def _retry(
     return RetryLater(message, retry_after=retry_after, http_status=http_status, label=label)
 
 
+def _wait(ctx: JobContext, plan: _Plan, message: str, seconds: float, http_status: int | None) -> Outcome:
+    """Back to queued showing why, re-checked after ``seconds``; no attempt is spent (see the module docstring)."""
+    with ctx.fenced() as session:
+        push = _push_row(session, plan.push_id)
+        if push.state not in TERMINAL:
+            push.state = PushState.QUEUED
+            push.attempts = max(ctx.spent_attempts - 1, 0)
+            push.error_message = message
+    return Wait(seconds, message, http_status=http_status)
+
+
 def on_give_up(ctx: JobContext, session: Session, message: str) -> None:
     """The push fails with the HRIS's own message (refused, or out of attempts)."""
     push = session.get(HrisPush, str(ctx.payload.get("push_id")))
@@ -348,7 +394,7 @@ def on_give_up(ctx: JobContext, session: Session, message: str) -> None:
         return
     push.state = PushState.FAILED
     push.error_message = message
-    push.attempts = ctx.attempt_number
+    push.attempts = ctx.spent_attempts
     push.finished_at = utcnow()
     session.flush()
     _announce(ctx, session, push.id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 04:03:55.967196
+Create Date: 2026-11-30 04:56:29.109011
 """
 
 from __future__ import annotations
@@ -43,6 +43,14 @@ def upgrade() -> None:
         sa.Column("tokens", sa.Float(), nullable=False),
         sa.Column("updated_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limit_buckets")),
+    )
+    op.create_table(
+        "worker_heartbeats",
+        sa.Column("worker", sa.String(length=100), nullable=False),
+        sa.Column("started_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("beat_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("threads", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("worker", name=op.f("pk_worker_heartbeats")),
     )
     op.create_table(
         "api_keys",
@@ -109,6 +117,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("waits", sa.Integer(), server_default="0", nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("backoff", sa.JSON(), nullable=True),
         sa.Column("next_attempt_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
@@ -697,6 +706,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_keys_organization_id"))
 
     op.drop_table("api_keys")
+    op.drop_table("worker_heartbeats")
     op.drop_table("rate_limit_buckets")
     op.drop_table("organizations")
     # ### end Alembic commands ###

@@ -1,0 +1,80 @@
+"""Workers seen to be alive: each worker process beats a row of ``worker_heartbeats`` every second or so.
+
+A running job whose lease owner's process has not beaten for ``LOST_AFTER_SECONDS`` is taken over at once (the
+claim treats it as expired, well before its lease ends), and meanwhile reads as "worker lost". A process without
+a row (or whose row was removed by a clean stop while another ``Worker`` of the same process runs) falls back to
+the lease: only a row that went stale says a process died.
+
+The threshold trades recovery time against a live but frozen process: one that stalls longer than it (a long GC
+pause, a stopped container) has its job taken over while its own request may still be on the wire, the same risk
+an expired lease carries; the takeover is then an ``interrupted`` attempt, which looks the record up before it may
+create again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hirebridge.db.types import utcnow
+from hirebridge.delivery.models import DeliveryJob, WorkerHeartbeat
+from hirebridge.runtime import Runtime
+
+HEARTBEAT_SECONDS = 1.0
+LOST_AFTER_SECONDS = 6.0
+FORGET_AFTER = timedelta(days=1)  # rows of processes long gone are removed by the living
+
+
+def process_of(lease_owner: str) -> str:
+    """The worker process (``host:pid``) of a lease owner (``host:pid:thread``)."""
+    return lease_owner.rsplit(":", 1)[0]
+
+
+def beat(runtime: Runtime, worker: str, threads: int, *, prune: bool = False) -> None:
+    """Record that ``worker`` (``host:pid``) is alive now."""
+    with runtime.transaction() as session:
+        now = utcnow()
+        values = {"worker": worker, "started_at": now, "beat_at": now, "threads": threads}
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = insert(WorkerHeartbeat).values(**values)
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["worker"], set_={"beat_at": now, "threads": threads})
+        )
+        if prune:
+            session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - FORGET_AFTER))
+
+
+def forget(runtime: Runtime, worker: str) -> None:
+    """A worker process that stops cleanly removes its row (its jobs were finished or handed back)."""
+    with runtime.transaction() as session:
+        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker))
+
+
+def owner_lost(now: datetime) -> ColumnElement[bool]:
+    """SQL: the job's lease owner belongs to a process whose heartbeat stopped (for the claim's WHERE)."""
+    prefix = WorkerHeartbeat.worker + ":"
+    return exists().where(
+        WorkerHeartbeat.beat_at < now - timedelta(seconds=LOST_AFTER_SECONDS),
+        func.substr(DeliveryJob.lease_owner, 1, func.length(prefix)) == prefix,
+    )
+
+
+def lost_since(session: Session, lease_owner: str | None) -> datetime | None:
+    """When the lease owner's process last beat, if it has stopped beating; None while alive or unknown."""
+    if not lease_owner:
+        return None
+    beat_at = session.scalar(select(WorkerHeartbeat.beat_at).where(WorkerHeartbeat.worker == process_of(lease_owner)))
+    if beat_at is None or beat_at >= utcnow() - timedelta(seconds=LOST_AFTER_SECONDS):
+        return None
+    return beat_at
+
+
+def live_workers(session: Session) -> int:
+    """Worker processes beating now."""
+    since = utcnow() - timedelta(seconds=LOST_AFTER_SECONDS)
+    return (
+        session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(WorkerHeartbeat.beat_at >= since)) or 0
+    )
