@@ -94,11 +94,10 @@ def error_responses(path: str, errors: Sequence[AppError], error_schema: str) ->
         entry = by_status.setdefault(status, {"examples": {}, "headers": {}})
         name = error.code if error.code not in entry["examples"] else f"{error.code}_{len(entry['examples'])}"
         entry["examples"][name] = {"summary": error.message, "value": body}
-        if "www-authenticate" in headers:
-            entry["headers"]["WWW-Authenticate"] = {
-                "description": "The authentication scheme to use.",
-                "schema": {"type": "string", "example": headers["www-authenticate"]},
-            }
+        for header, value in headers.items():
+            if header in _HEADERS:
+                name, text = _HEADERS[header]
+                entry["headers"][name] = {"description": text, "schema": {"type": "string", "example": value}}
     return {
         status: {
             "description": STATUS_TEXT.get(status, "Error"),
@@ -111,6 +110,10 @@ def error_responses(path: str, errors: Sequence[AppError], error_schema: str) ->
     }
 
 
+_HEADERS = {  # the headers an error answer may carry, as rendered (lowercase): their names and meanings
+    "www-authenticate": ("WWW-Authenticate", "The authentication scheme to use."),
+    "retry-after": ("Retry-After", "Seconds to wait before trying again."),
+}
 STATUS_TEXT = {
     200: "Success: Ashby's envelope with `success: true` and `results`, or an error with `success: false`.",
     400: "Bad request: the errors name each field and the reason.",
@@ -120,6 +123,7 @@ STATUS_TEXT = {
     409: "The request contradicts what is stored.",
     413: "The request body is too large.",
     415: "The request body is not JSON.",
+    429: "Too many failed authentication attempts: wait for Retry-After seconds.",
 }
 REQUEST_ID_HEADER = {
     "x-request-id": {

@@ -4,6 +4,7 @@ body from the handler's own model, security, error responses), with statuses and
 from __future__ import annotations
 
 import ast
+import base64
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from hirebridge.app import create_app
 from hirebridge.ats import ashby_schemas
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
+from tests.ats.helpers import new_key
 from tests.openapi.conftest import assert_declared
 
 BODY_READERS = {"read_body": 1, "parse_model": 0}  # the argument that names the model
@@ -148,18 +150,28 @@ def test_ats_results_are_ashbys_published_objects(document: dict[str, Any]) -> N
         assert declared.rsplit("/", 1)[-1] == ashby[name]["results"], path
 
 
-@pytest.mark.parametrize("credentials", ["none", "wrong"])
+@pytest.mark.parametrize("credentials", ["none", "unprivileged"])
 def test_authentication_errors_are_answered_as_declared(
-    document: dict[str, Any], client: httpx.Client, credentials: str
+    document: dict[str, Any], client: httpx.Client, org: IssuedCredentials, runtime: Runtime, credentials: str
 ) -> None:
-    """Every operation, called without or with wrong credentials, answers a declared status with a declared code."""
-    headers = {"Authorization": "Basic " + "d3Jvbmc6"} if credentials == "wrong" else {}
+    """Every operation, called without credentials or with a key that holds no permission (an invalid token on the
+    partner API), answers a declared status with a declared code. (Wrong keys would count as failed
+    authentications towards the per-address limit, so only one is sent, in the next test.)"""
+    key = new_key(runtime, org.organization_id, [])
     for path, method, operation in api_operations(document):
-        if path.startswith("/partner/") and credentials == "wrong":
-            headers = {"Authorization": "Bearer not-a-token"}
+        headers: dict[str, str] = {}
+        if credentials == "unprivileged":
+            basic = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+            headers = {"Authorization": "Bearer not-a-token" if path.startswith("/partner/") else basic}
         url = path.replace("{ext_job_id}", "J-1").replace("{candidate_id}", "c").replace("{webhook_id}", "w")
         response = client.request(method, url, json={} if method != "get" else None, headers=headers)
         assert_declared(document, operation, f"{method.upper()} {path}", response)
+
+
+def test_a_wrong_api_key_is_answered_as_declared(document: dict[str, Any], client: httpx.Client) -> None:
+    response = client.post("/candidate.list", json={}, auth=("hbk_not-a-key-at-all", ""))
+    assert response.status_code == 403
+    assert_declared(document, document["paths"]["/candidate.list"]["post"], "POST /candidate.list", response)
 
 
 def test_body_errors_are_answered_as_declared(
