@@ -5,21 +5,61 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from hirebridge.hris.cli import app as connections_app
 from hirebridge.hris.cli import pushes_app
 from hirebridge.partner.cli import register as register_partner_commands
 from hirebridge.settings import MissingSecretError, Settings
 
+# Which commands touch the database: only `serve` and `db ...` may create one; the others refuse to make a new, empty
+# SQLite file in whatever directory they are run from.
+NO_DATABASE = {"keys", "sandbox"}
+CREATES_DATABASE = {"serve", "db"}
+NEEDS_SECRETS = {"worker", "connections", "pushes"}  # their secrets are checked first, as before
+
+
+class _Hirebridge(TyperGroup):
+    """The top-level group: before a command runs, say on stderr which database it uses, and refuse a missing one."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        if args and args[0] in self.list_commands(ctx) and not {"--help", "-h"} & set(args):
+            _check_database(args[0])
+        return super().invoke(ctx)
+
+
+def _check_database(command: str) -> None:
+    from hirebridge.preflight import PreflightError, describe_database, require_existing_database
+
+    if command in NO_DATABASE:
+        return
+    settings = _settings()
+    if command == "serve":
+        return  # its banner names the database, after the ports are checked
+    if command in NEEDS_SECRETS:
+        _runtime(settings).close()  # a missing or unusable secret is the first thing to fix
+    console.print(f"hirebridge: database {describe_database(settings)}", highlight=False)
+    if command in CREATES_DATABASE:
+        return
+    try:
+        require_existing_database(settings)
+    except PreflightError as exc:
+        raise _fail(str(exc)) from None
+
+
 app = typer.Typer(
+    cls=_Hirebridge,
     help="hirebridge: move candidate data between hiring systems, exactly once in effect.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals can hold keys and credentials
+    rich_markup_mode=None,  # plain help: rich's boxes cut long option names at 80 columns
+    context_settings={"max_content_width": 80},
 )
 orgs_app = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -73,12 +113,18 @@ def serve(
 
     from hirebridge.app import create_app
     from hirebridge.db.migrate import upgrade
-    from hirebridge.serving import background_for, prepare_demo, print_banner
+    from hirebridge.serving import SIMULATORS, background_for, prepare_demo, print_banner
 
     settings = _settings(demo=demo or None)
     if workers is not None:
         settings = settings.model_copy(update={"workers_in_process": workers})
     _configure_logging(settings)
+    from hirebridge.preflight import PreflightError, check_ports
+
+    try:  # before anything is written or printed: a second `serve` must not disturb the first
+        check_ports(host, port, [port + n for n in range(1, len(SIMULATORS) + 1)] if settings.demo else [])
+    except PreflightError as exc:
+        raise _fail(str(exc)) from None
     public_url = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     settings = settings.model_copy(update={"public_url": public_url})
     runtime = _runtime(settings)  # refuses to start without its secrets, before anything is written

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -62,6 +63,8 @@ class TokenBucket:
 class DroppedResponse(Exception):
     """Raised by a route after its write is committed: the middleware closes the connection mid-response."""
 
+
+log = logging.getLogger("hirebridge.sandbox")
 
 JOURNAL_SIZE = 200
 JOURNAL_BODY_BYTES = 64 * 1024
@@ -176,8 +179,29 @@ class DropResponseMiddleware:
             }
             await send(start)
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
-            # Raising after the head was sent makes the server abort the connection instead of answering 500.
-            raise RuntimeError("sandbox: response dropped after commit (simulated)") from None
+            log.warning(
+                "sandbox: response to %s %s dropped after commit (simulated)", scope.get("method"), scope["path"]
+            )
+            # Raising after the head was sent makes the server abort the connection instead of answering 500; the
+            # server's "Exception in ASGI application" record of it is dropped by _QuietDrops.
+            raise SimulatedDrop() from None
+
+
+class SimulatedDrop(RuntimeError):
+    """Raised to uvicorn after a dropped response's head: it closes the connection without an answer."""
+
+    def __init__(self) -> None:
+        super().__init__("sandbox: response dropped after commit (simulated)")
+
+
+class _QuietDrops(logging.Filter):
+    """Keeps a deliberate drop out of uvicorn's error log: it was logged as one line when it happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], SimulatedDrop))
+
+
+_QUIET_DROPS = _QuietDrops()
 
 
 def admin_router(
@@ -221,5 +245,6 @@ def admin_router(
 def install(app: FastAPI, faults: Faults | None = None) -> None:
     """Wrap a simulator app so that routes can raise DroppedResponse, and (given its faults) journal its calls."""
     app.add_middleware(DropResponseMiddleware)
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)  # the same filter object: added once
     if faults is not None:
         app.add_middleware(JournalMiddleware, faults=faults)

@@ -1,0 +1,92 @@
+"""A second `hirebridge serve --demo` on the same ports stops before it writes or prints anything: the first keeps its
+credentials and its demo connections keep pointing at its simulators."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from hirebridge.hris.models import HrisConnection
+from hirebridge.runtime import Runtime
+from hirebridge.serving import SIMULATORS
+from hirebridge.settings import Settings
+from tests.operations.support import HIREBRIDGE, clean_env, free_port_run, run
+
+
+@pytest.fixture
+def first_serve(tmp_path: Path, settings: Settings) -> Iterator[tuple[subprocess.Popen[str], int, dict[str, str]]]:
+    port = free_port_run(len(SIMULATORS) + 1)
+    env = clean_env(DATABASE_URL=settings.database_url)
+    process = subprocess.Popen(
+        [HIREBRIDGE, "serve", "--demo", "--port", str(port), "--workers", "1"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    banner: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:  # the banner is printed once the demo organization and its connections exist
+        if match := re.match(r"Demo organization .* \(([0-9a-f-]{36})\)", line):
+            banner["organization"] = match.group(1)
+        name, sep, value = line.strip().partition(":")
+        if sep:
+            banner[name.strip()] = value.strip().split("  ")[0]
+        if line.startswith("  curl "):
+            break
+    try:
+        assert "ATS API key" in banner, banner
+        yield process, port, banner
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        process.stdout.close()
+
+
+def test_a_second_serve_on_busy_ports_changes_nothing_and_names_the_port(
+    first_serve: tuple[subprocess.Popen[str], int, dict[str, str]], tmp_path: Path, settings: Settings, runtime: Runtime
+) -> None:
+    process, port, banner = first_serve
+    second = run(["serve", "--demo", "--port", str(port)], tmp_path, clean_env(DATABASE_URL=settings.database_url))
+
+    assert second.returncode == 2
+    assert f"port {port} " in second.stderr
+    assert "already in use" in second.stderr
+    assert "--port" in second.stderr
+    assert "client_secret" not in second.stdout + second.stderr  # no banner, no new credentials
+    assert "Traceback" not in second.stderr
+    assert process.poll() is None
+
+    url = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=url, timeout=30) as client:
+        info = client.post("/apiKey.info", auth=(banner["ATS API key"], ""), json={})
+        assert info.status_code == 200, info.text
+        assert info.json()["success"] is True
+        token = client.post(
+            "/partner/oauth2/token",
+            auth=(banner["partner client_id"], banner["partner client_secret"]),
+            json={"grant_type": "client_credentials"},
+        )
+        assert token.status_code == 200, token.text
+
+    simulators = {
+        name.removesuffix(" simulator"): value for name, value in banner.items() if name.endswith("simulator")
+    }
+    with runtime.sessions() as session:
+        demo: dict[str, str] = dict(
+            session.execute(
+                select(HrisConnection.system, HrisConnection.base_url).where(
+                    HrisConnection.organization_id == banner["organization"]
+                )
+            ).all()
+        )
+    assert demo, "the demo organization has connections"
+    assert demo == {system: simulators[system] for system in demo}
