@@ -97,12 +97,15 @@ def database_url() -> Iterator[str]:
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=database_url,
-        secret_key="test-signing-key-" + "x" * 32,
+        secret_key=Fernet.generate_key().decode(),  # random: a weak HIREBRIDGE_SECRET_KEY is refused at start
         encryption_key=Fernet.generate_key().decode(),
         data_dir=tmp_path_factory.mktemp("data"),
         push_wait_seconds=5.0,
         workers_in_process=4,
         allow_private_network=True,  # the simulators and webhook receivers listen on 127.0.0.1
+        # Every test calls from 127.0.0.1 and many fail authentication on purpose; tests/operations checks the limits.
+        auth_failures_per_address=100_000,
+        auth_failures_per_credential=100_000,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import functools
+import math
 import secrets
 from pathlib import Path
 
@@ -60,6 +62,22 @@ class Settings(BaseSettings):
         default=None,
         description="Let connectors and webhooks call loopback and private addresses (default: only in demo mode).",
     )
+    auth_failures_per_credential: int = Field(
+        default=10,
+        ge=1,
+        le=100_000,
+        description="Failed authentications for one partner client_id or ATS API key prefix within the window before "
+        "it is answered 429 (per API process).",
+    )
+    auth_failures_per_address: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Failed authentications from one source address within the window before it is answered 429.",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="The sliding window of the two limits above."
+    )
     log_level: str = "INFO"
 
     @property
@@ -90,9 +108,41 @@ class MissingSecretError(RuntimeError):
     """A required secret is not configured or unusable (outside demo mode nothing is generated)."""
 
 
+MIN_SECRET_BITS = 256
+GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 - a command
+
+
+def estimated_entropy_bits(value: str) -> float:
+    """A conservative guess of a secret's entropy: its length times the bits per character of the character classes
+    it uses, limited by how evenly its characters are spread (a repeated character adds little)."""
+    if not value:
+        return 0.0
+    classes = [
+        (26, any(c.islower() and c.isascii() for c in value)),
+        (26, any(c.isupper() and c.isascii() for c in value)),
+        (10, any(c.isdigit() and c.isascii() for c in value)),
+        (2, any(c in "-_" for c in value)),
+        (31, any(c.isascii() and not c.isalnum() and c not in "-_" for c in value)),
+        (128, any(not c.isascii() for c in value)),
+    ]
+    pool = sum(size for size, present in classes if present)
+    if pool <= 64 and sum(present for _, present in classes[:3]) >= 2:
+        pool = 64  # base64url (token_urlsafe) or hex: a random token need not show every class it was drawn from
+    counts = collections.Counter(value)
+    spread = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())  # Shannon, bits per char
+    per_char = math.log2(pool) if spread >= 3.0 else spread  # a random 43-character token spreads ~5 bits
+    return max(0.0, len(value) * per_char)
+
+
 def signing_key(settings: Settings) -> str:
     if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
+        value = settings.secret_key.get_secret_value()
+        if estimated_entropy_bits(value) < MIN_SECRET_BITS:
+            raise MissingSecretError(
+                "HIREBRIDGE_SECRET_KEY is too weak: it needs at least 32 bytes of entropy (e.g. 43 random "
+                f"url-safe characters). Generate one with: {GENERATE_SECRET}  (or: hirebridge keys generate)"
+            )
+        return value
     if settings.demo:
         return _demo_secret(settings, "signing.key")
     raise MissingSecretError("HIREBRIDGE_SECRET_KEY is not set (it signs partner access tokens).")

@@ -167,6 +167,14 @@ def surface_of(path: str) -> str:
 
 
 def render_error(request: Request, error: AppError) -> Response:
+    response = _render_error(request, error)
+    retry_after = error.meta.get("retryAfterSeconds")
+    if error.http_status == 429 and isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _render_error(request: Request, error: AppError) -> Response:
     rid = request_id(request)
     if surface_of(request.url.path) == "ats":
         return ashby_error(error, rid)

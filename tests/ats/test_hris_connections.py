@@ -172,7 +172,7 @@ def test_cli_creates_and_lists_connections(runtime: Runtime, org: IssuedCredenti
     env = {
         "DATABASE_URL": settings.database_url,
         "HIREBRIDGE_ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
-        "HIREBRIDGE_SECRET_KEY": "cli-test-" + "x" * 32,
+        "HIREBRIDGE_SECRET_KEY": runtime.signing_key,  # a weak key is refused
     }
     credentials_file = tmp_path / "bob.json"
     credentials_file.write_text(json.dumps(BOB_CREDENTIALS))

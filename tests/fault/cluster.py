@@ -40,7 +40,7 @@ class Cluster:
         self.env.update(
             {
                 "HIREBRIDGE_DATABASE_URL": database_url,
-                "HIREBRIDGE_SECRET_KEY": "fault-test-signing-key-" + "x" * 32,
+                "HIREBRIDGE_SECRET_KEY": Fernet.generate_key().decode(),  # a weak key is refused
                 "HIREBRIDGE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
                 "HIREBRIDGE_LEASE_SECONDS": str(lease_seconds),
                 "HIREBRIDGE_PUSH_WAIT_SECONDS": str(push_wait_seconds),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import select
 
+from hirebridge.authlimit import KEY_PREFIX_CHARS, client_address, limiter, too_many_failures
 from hirebridge.errors import AppError
 from hirebridge.orgs.models import ApiKey
 from hirebridge.orgs.permissions import ALL_PERMISSIONS
@@ -84,19 +85,22 @@ def api_key_from_header(header: str | None) -> str:
 def authenticate(request: Request) -> ApiCaller:
     """The caller behind the request's API key, whatever its permissions."""
     key = api_key_from_header(request.headers.get("authorization"))
-    if len(key) > MAX_KEY_CHARS:
-        raise invalid_api_key()
     runtime = get_runtime(request)
+    failures, address, prefix = limiter(runtime), client_address(request), key[:KEY_PREFIX_CHARS]
+    if (wait := failures.blocked_for(prefix, address)) is not None:
+        raise too_many_failures("too_many_failed_attempts", wait)
+    if len(key) > MAX_KEY_CHARS:
+        failures.failed(prefix, address)
+        raise invalid_api_key()
     with runtime.sessions() as session:
         row = session.execute(
             select(ApiKey.id, ApiKey.organization_id, ApiKey.permissions, ApiKey.is_active).where(
                 ApiKey.key_sha256 == sha256_hex(key)
             )
         ).first()
-    if row is None:
-        raise invalid_api_key()
-    if not row.is_active:
-        raise api_key_deactivated()
+    if row is None or not row.is_active:
+        failures.failed(prefix, address)
+        raise invalid_api_key() if row is None else api_key_deactivated()
     permissions = frozenset(p for p in (row.permissions or []) if isinstance(p, str))
     return ApiCaller(organization_id=row.organization_id, api_key_id=row.id, permissions=permissions)
 

@@ -24,6 +24,7 @@ import jwt
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
+from hirebridge.authlimit import client_address, limiter, too_many_failures
 from hirebridge.db.types import utcnow
 from hirebridge.errors import AppError, FieldError, ValidationFailed
 from hirebridge.http import decode_json, text_problem
@@ -158,11 +159,16 @@ async def token(request: Request) -> dict[str, str]:
         raise ValidationFailed([FieldError("grant_type", "is required")], code="invalid_request")
     if grant_type != "client_credentials":
         raise _oauth_error("unsupported_grant_type", "grant_type must be 'client_credentials'.")
+    failures, address, credential = limiter(runtime), client_address(request), client_id[:64]
+    if (wait := failures.blocked_for(credential, address)) is not None:
+        raise too_many_failures("too_many_failed_attempts", wait)
     if len(client_id) > 64 or len(secret) > 256:
+        failures.failed(credential, address)
         raise _invalid_client()
     with runtime.transaction() as session:
         client = session.scalar(select(PartnerClient).where(PartnerClient.client_id == client_id))
         if client is None or client.revoked_at is not None or not digests_match(secret, client.secret_sha256):
+            failures.failed(credential, address)
             raise _invalid_client()
         return issue_token(runtime, client)
 
