@@ -27,6 +27,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -183,13 +184,16 @@ class _GuardedBackend(httpcore.SyncBackend):
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the address guard; TLS still verifies the certificate against the host name."""
 
-    def __init__(self, *, allow_private: bool) -> None:
-        super().__init__(verify=client_context(), retries=0)
+    def __init__(self, *, allow_private: bool, ssl_context: ssl.SSLContext | None = None) -> None:
+        """``ssl_context``: another TLS context than the shared one (a connector's client certificate, say)."""
+        context = ssl_context or client_context()
+        super().__init__(verify=context, retries=0)
+        self.allow_private = allow_private
         # httpx offers no way to hand its connection pool a network backend, so the pool is rebuilt here with
         # httpx's own defaults and ours; the rest of the transport (request and error mapping) is httpx's.
         limits = httpx.Limits()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=client_context(),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -8,9 +8,16 @@ A vendor joins the suite by adding its kit to ``kits()``; Workday's kit is inclu
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
 import functools
+import shutil
+import ssl
+import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +25,7 @@ import httpx
 from hirebridge.connectors.base import Hire
 from hirebridge.connectors.registry import CONNECTORS
 from tests.hris.helpers import a_hire
+from tests.support.servers import serve
 
 Record = dict[str, Any]
 
@@ -37,8 +45,13 @@ class Kit:
     base_path: str = ""  # appended to the simulator's URL to make the connection's base URL
     hires_only: Callable[[list[Record]], list[Record]] = lambda records: records  # the records that are hires
     prepare: Callable[[httpx.Client], None] = lambda admin: None  # admin set-up before each case
-    # Why the vendor has no tokens to expire (the token-refresh case is skipped with this reason), or None.
+    # Why the vendor has no tokens to expire (the token-refresh case is skipped with this reason), or None. A vendor
+    # with tokens counts them at GET /_sandbox/tokens ("tokens_issued"), expires them at POST /_sandbox/tokens/expire.
     no_tokens: str | None = None
+    # Why a re-push cannot change the record (the update case is skipped with this reason), or None.
+    no_updates: str | None = None
+    serve: Callable[[Any], AbstractContextManager[str]] = serve  # runs the app on a socket; its base URL
+    admin_verify: ssl.SSLContext | bool = True  # how the admin client trusts the simulator (a test CA)
 
 
 def _bamboohr() -> Kit:
@@ -110,9 +123,91 @@ def _workday() -> Kit:
     )
 
 
+@functools.cache
+def adp_pki() -> Any:
+    """One test PKI for the session (CA, server and client certificates), removed at exit."""
+    from hirebridge.sandbox.adp.certs import generate
+
+    directory = Path(tempfile.mkdtemp(prefix="adp-contract-pki-"))
+    atexit.register(shutil.rmtree, directory, True)
+    return generate(directory / "pki")
+
+
+def adp_credentials(pki: Any, **changes: str) -> dict[str, str]:
+    cert_pem, key_pem = pki.client_pem()
+    return {
+        "clientId": "sandbox-client-id",
+        "clientSecret": "sandbox-client-secret",
+        "certificatePem": cert_pem,
+        "privateKeyPem": key_pem,
+        **changes,
+    }
+
+
+def _adp() -> Kit:
+    from hirebridge.sandbox.adp.app import create_app
+    from hirebridge.sandbox.adp.tls import serve_tls
+
+    pki = adp_pki()
+
+    @contextlib.contextmanager
+    def serve_adp(app: Any) -> Any:
+        with serve_tls(app, pki) as url:
+            yield url
+
+    def profile(record: Record) -> dict[str, Any]:
+        return dict((record.get("applicantOnboarding") or {}).get("applicantPersonalProfile") or {})
+
+    def email(record: Record) -> str | None:
+        found = (profile(record).get("communication") or {}).get("emails") or []
+        return str(found[0].get("emailUri")) if found else None
+
+    return Kit(
+        system="adp",
+        make_app=functools.partial(create_app, ca_cert=pki.ca_cert),
+        credentials=adp_credentials(pki),
+        bad_credentials=adp_credentials(pki, clientSecret="wrong-secret"),
+        # The template is named, so a preview shows the request exactly; learning it from the meta endpoint when it
+        # is not is tested in test_adp_connector.py.
+        settings={"serverCaPem": pki.ca_cert.read_text(), "onboardingTemplateCode": "169748818049_1"},
+        refused_hire=lambda: a_hire(email="not-an-email"),
+        refusal_says="Email is invalid.",
+        first_name_of=lambda record: (profile(record).get("birthName") or {}).get("givenName"),
+        email_of=email,
+        no_updates="ADP's applicant.onboard creates applicants only; the connector sends no update",
+        serve=serve_adp,
+        admin_verify=ssl.create_default_context(cafile=str(pki.ca_cert)),
+    )
+
+
+def _personio() -> Kit:
+    from hirebridge.sandbox.personio.app import create_app
+
+    def attribute(record: Record, name: str) -> Any:
+        value = record.get(name)
+        return value.get("value") if isinstance(value, dict) else value
+
+    return Kit(
+        system="personio",
+        make_app=create_app,
+        credentials={"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret"},
+        bad_credentials={"clientId": "sandbox-client-id", "clientSecret": "wrong-secret"},
+        settings={},
+        refused_hire=lambda: a_hire(email="not-an-email"),
+        refusal_says="The email must be a valid email address.",
+        first_name_of=lambda record: attribute(record, "first_name"),
+        email_of=lambda record: attribute(record, "email"),
+        no_updates="the Personio simulator has no employee update (Personio's PATCH is not used yet)",
+    )
+
+
 def kits() -> list[Callable[[], Kit]]:
     """Every vendor's kit, in the order the suite runs them."""
     found: list[Callable[[], Kit]] = [_bamboohr, _bob]
     if "workday" in CONNECTORS:
         found.append(_workday)
+    if "adp" in CONNECTORS:
+        found.append(_adp)
+    if "personio" in CONNECTORS:
+        found.append(_personio)
     return found

@@ -11,21 +11,24 @@ from typing import Any
 
 import httpx
 
+from hirebridge.connectors.adp import AdpConnector
 from hirebridge.connectors.bamboohr import BambooHRConnector
 from hirebridge.connectors.base import Connector
 from hirebridge.connectors.bob import BobConnector
+from hirebridge.connectors.personio import PersonioConnector
+from hirebridge.connectors.tokens import TokenStore
 from hirebridge.connectors.workday import WorkdayConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
+    "adp": AdpConnector,
     "bamboohr": BambooHRConnector,
     "bob": BobConnector,
+    "personio": PersonioConnector,
     "workday": WorkdayConnector,
 }
 
 # Known systems without a connector yet: slug -> display name.
-PLANNED: dict[str, str] = {
-    "adp": "ADP Workforce Now",
-}
+PLANNED: dict[str, str] = {}
 
 
 class UnsupportedSystem(ValueError):
@@ -75,13 +78,21 @@ def make_connector(
     field_mapping: Mapping[str, Any],
     settings: Mapping[str, Any],
     http: httpx.Client,
+    token_store: TokenStore | None = None,
 ) -> Connector:
-    """The connector for one connection. Never raises for bad credentials: the first call fails with AuthError."""
+    """The connector for one connection. Never raises for bad credentials: the first call fails with AuthError.
+
+    ``token_store``: where a connector whose HRIS issues access tokens keeps them (shared by every worker); a
+    connector without tokens ignores it, one with tokens falls back to this process's memory."""
     connector = connector_class(system)
-    return connector(
+    made = connector(
         base_url=base_url or connector.default_base_url,
         credentials=credentials,
         field_mapping=field_mapping,
         settings=settings,
         http=http,
     )
+    use_token_store = getattr(made, "use_token_store", None)
+    if token_store is not None and use_token_store is not None:
+        use_token_store(token_store)
+    return made

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -51,6 +52,7 @@ class _RecordingTransport(httpx.BaseTransport):
         self._inner = inner
         self._on_exchange = on_exchange
         self._before_request = before_request
+        self._children: list[_RecordingTransport] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._before_request is not None:
@@ -76,7 +78,15 @@ class _RecordingTransport(httpx.BaseTransport):
         return answered
 
     def close(self) -> None:
+        for child in self._children:
+            child.close()
         self._inner.close()
+
+    def sibling(self, inner: httpx.BaseTransport) -> _RecordingTransport:
+        """The same recording and rate limit over another transport, closed when this one is."""
+        child = _RecordingTransport(inner, self._on_exchange, self._before_request)
+        self._children.append(child)
+        return child
 
     def _record(
         self,
@@ -162,6 +172,23 @@ def make_http_client(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         auth=auth,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def client_with_tls(http: httpx.Client, ssl_context: ssl.SSLContext) -> httpx.Client:
+    """A client like ``http`` (same address guard, rate limit, exchange record, timeout and headers) whose TLS uses
+    ``ssl_context``: for a vendor that demands a client certificate (ADP). It is closed with ``http``.
+
+    ``http`` must come from ``make_http_client``; the guard's private-network setting is carried over."""
+    transport = http._transport
+    if not isinstance(transport, _RecordingTransport) or not isinstance(transport._inner, GuardedTransport):
+        raise TypeError("client_with_tls needs a client made by make_http_client")
+    inner = GuardedTransport(allow_private=transport._inner.allow_private, ssl_context=ssl_context)
+    return httpx.Client(
+        transport=transport.sibling(inner),
+        timeout=http.timeout,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )

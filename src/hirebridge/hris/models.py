@@ -132,6 +132,24 @@ class RemoteRecord(IdMixin, TimestampMixin, Base):
     last_push_id: Mapped[str | None] = mapped_column(UUIDString())
 
 
+class HrisAccessToken(Base):
+    """A connection's cached access token (or another short-lived value its connector learns, such as ADP's
+    onboarding template), shared by every worker thread and process; see ``hris.tokens``. The value is encrypted
+    like the credentials. ``lease_owner``/``lease_until`` mark the one worker fetching a new value meanwhile."""
+
+    __tablename__ = "hris_access_tokens"
+
+    connection_id: Mapped[str] = mapped_column(
+        UUIDString(), ForeignKey("hris_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value_encrypted: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
 def upsert_remote_record(
     session: Session,
     *,

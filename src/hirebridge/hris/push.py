@@ -48,6 +48,7 @@ from hirebridge.delivery.ratelimit import acquire
 from hirebridge.hris import events
 from hirebridge.hris.hire import HireDataMissing, build_hire
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord, upsert_remote_record
+from hirebridge.hris.tokens import DbTokenStore
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
@@ -171,6 +172,7 @@ def run_push(ctx: JobContext) -> Outcome:
                 field_mapping=plan.field_mapping,
                 settings=plan.connection_settings,
                 http=http,
+                token_store=DbTokenStore(ctx.runtime, plan.connection_id),
             )
         except UnsupportedSystem as exc:
             return GiveUp(str(exc))

@@ -391,6 +391,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_files_candidate_id"), ["candidate_id"], unique=False)
 
     op.create_table(
+        "hris_access_tokens",
+        sa.Column("connection_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("value_encrypted", sa.Text(), nullable=True),
+        sa.Column("expires_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", hirebridge.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["connection_id"],
+            ["hris_connections.id"],
+            name=op.f("fk_hris_access_tokens_connection_id_hris_connections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("connection_id", "key", name=op.f("pk_hris_access_tokens")),
+    )
+    op.create_table(
         "remote_records",
         sa.Column("organization_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
         sa.Column("connection_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
@@ -647,6 +664,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_remote_records_organization_id"))
 
     op.drop_table("remote_records")
+    op.drop_table("hris_access_tokens")
     with op.batch_alter_table("files", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_files_candidate_id"))
 
