@@ -279,7 +279,8 @@ def _complete(route: APIRoute, operation: dict[str, Any], declaration: Declarati
     else:
         body = declaration.body is not None and declaration.surface == "partner"
         bearer = declaration.surface == "partner"
-        errors = partner_errors(bearer=bearer, body=body, checked_parameter=_checked_parameter(route))
+        client = declaration.surface == "token"
+        errors = partner_errors(bearer=bearer, client=client, body=body, checked_parameter=_checked_parameter(route))
         errors += declaration.errors
         responses = error_responses(route.path, errors, "PartnerError")
         assert declaration.results is not None

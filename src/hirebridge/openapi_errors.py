@@ -30,6 +30,7 @@ def ats_errors(path: str, permission: str | None, *, body: bool, idempotent: boo
         unauthenticated("An API key is required: HTTP Basic auth with the key as username, empty password."),
         invalid_api_key(),
         api_key_deactivated(),
+        _too_many_failures(),
     ]
     if permission is not None:
         found.append(missing_permission(permission))
@@ -44,9 +45,10 @@ def ats_errors(path: str, permission: str | None, *, body: bool, idempotent: boo
     return found
 
 
-def partner_errors(*, bearer: bool, body: bool, checked_parameter: str | None) -> list[AppError]:
-    """What every partner operation can answer: token errors (``bearer``), body errors, a parameter's error."""
-    found: list[AppError] = []
+def partner_errors(*, bearer: bool, client: bool, body: bool, checked_parameter: str | None) -> list[AppError]:
+    """What every partner operation can answer: token errors (``bearer``), the client-authentication limit
+    (``client``: the token endpoint), body errors, a parameter's error."""
+    found: list[AppError] = [_too_many_failures()] if client else []
     if bearer:
         found += [
             AppError("UNAUTHENTICATED", "An access token is required: Authorization: Bearer <access_token>.", 401),
@@ -62,6 +64,13 @@ def partner_errors(*, bearer: bool, body: bool, checked_parameter: str | None) -
             AppError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json, not 'text/plain'.", 415),
         ]
     return found
+
+
+def _too_many_failures() -> AppError:
+    """429 after repeated failed authentications (ATS API keys, the partner token endpoint)."""
+    from hirebridge.authlimit import too_many_failures
+
+    return too_many_failures("too_many_failed_attempts", 60)
 
 
 # --- rendering them as the service does --------------------------------------------------------------------------
