@@ -41,15 +41,16 @@ def _check_database(command: str) -> None:
     settings = _settings()
     if command == "serve":
         return  # its banner names the database, after the ports are checked
-    if command in NEEDS_SECRETS:
+    if command in NEEDS_SECRETS and not settings.demo:  # (demo mode would write its keys: not before the check)
         _runtime(settings).close()  # a missing or unusable secret is the first thing to fix
     console.print(f"hirebridge: database {describe_database(settings)}", highlight=False)
-    if command in CREATES_DATABASE:
-        return
-    try:
-        require_existing_database(settings)
-    except PreflightError as exc:
-        raise _fail(str(exc)) from None
+    if command not in CREATES_DATABASE:
+        try:
+            require_existing_database(settings)
+        except PreflightError as exc:
+            raise _fail(str(exc)) from None
+    if command in NEEDS_SECRETS and settings.demo:
+        _runtime(settings).close()
 
 
 app = typer.Typer(

@@ -6,12 +6,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from hirebridge.settings import Settings
 from tests.operations.support import clean_env, run
 
 
-def test_a_command_run_where_there_is_no_database_refuses_and_says_how_to_point_at_one(tmp_path: Path) -> None:
-    result = run(["orgs", "create", "Acme"], tmp_path, clean_env())
+@pytest.mark.parametrize(
+    ("command", "env"),
+    [
+        (["orgs", "create", "Acme"], {}),
+        (["connections", "list", "--org", "x"], {"HIREBRIDGE_DEMO": "true"}),  # demo keys are not made either
+        (["worker"], {"HIREBRIDGE_DEMO": "true"}),
+    ],
+)
+def test_a_command_run_where_there_is_no_database_refuses_and_says_how_to_point_at_one(
+    tmp_path: Path, command: list[str], env: dict[str, str]
+) -> None:
+    result = run(command, tmp_path, clean_env(**env))
 
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == f"hirebridge: database SQLite {tmp_path.resolve() / 'hirebridge.db'}"
