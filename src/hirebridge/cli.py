@@ -120,10 +120,13 @@ def serve(
     if workers is not None:
         settings = settings.model_copy(update={"workers_in_process": workers})
     _configure_logging(settings)
-    from hirebridge.preflight import PreflightError, check_ports
+    from hirebridge.preflight import PreflightError, check_ports, hold_demo_lock
 
+    release_demo_lock = None
     try:  # before anything is written or printed: a second `serve` must not disturb the first
         check_ports(host, port, [port + n for n in range(1, len(SIMULATORS) + 1)] if settings.demo else [])
+        if settings.demo:  # nor a second demo on the same database on other ports
+            release_demo_lock = hold_demo_lock(settings)
     except PreflightError as exc:
         raise _fail(str(exc)) from None
     public_url = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
@@ -138,6 +141,8 @@ def serve(
     )
     uvicorn.Server(config).run()
     runtime.close()
+    if release_demo_lock is not None:
+        release_demo_lock()
 
 
 @app.command()

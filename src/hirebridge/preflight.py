@@ -4,12 +4,17 @@ may create one), and whether the ports `hirebridge serve` will listen on are fre
 from __future__ import annotations
 
 import errno
+import fcntl
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from hirebridge.settings import Settings
+
+DEMO_LOCK_KEY = 0x68697265_62726467  # "hirebrdg": the advisory lock a demo `serve` holds on PostgreSQL
 
 
 class PreflightError(RuntimeError):
@@ -84,3 +89,43 @@ def check_ports(host: str, port: int, simulator_ports: list[int]) -> None:
                 f"`hirebridge serve`. Nothing was changed. Choose another port with --port{extra}, "
                 f"e.g. `hirebridge serve --port {port + 10}`."
             )
+
+
+def hold_demo_lock(settings: Settings) -> Callable[[], None]:
+    """Hold, for the life of the process, the one lock per database a demo `serve` takes: a second demo on the same
+    database would replace the first's demo credentials and move its connections to its own simulators.
+
+    SQLite: an exclusive ``flock`` on ``<database file>.demo.lock``; PostgreSQL: a session advisory lock. Returns the
+    function that releases it. Raises PreflightError when another process holds it."""
+    busy = PreflightError(
+        f"another `hirebridge serve --demo` is running on this database ({describe_database(settings)}). Nothing "
+        "was changed. Stop it first, or point this one at another database with DATABASE_URL (or run it from "
+        "another directory, which has its own ./hirebridge.db)."
+    )
+    path = sqlite_path(settings)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(f"{path}.demo.lock", "a+")  # noqa: SIM115 - held open until release
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise busy from None
+        return handle.close
+    if settings.is_sqlite:
+        return lambda: None  # in memory: nothing to share
+    from hirebridge.db.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    connection = engine.connect()
+    if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": DEMO_LOCK_KEY}).scalar():
+        connection.close()
+        engine.dispose()
+        raise busy
+    connection.commit()  # the lock belongs to the session, not the transaction
+
+    def release() -> None:
+        connection.close()
+        engine.dispose()  # closes the pooled connection: the lock goes with its session
+
+    return release

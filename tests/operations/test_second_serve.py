@@ -65,6 +65,32 @@ def test_a_second_serve_on_busy_ports_changes_nothing_and_names_the_port(
     assert "Traceback" not in second.stderr
     assert process.poll() is None
 
+    _first_is_undisturbed(port, banner, runtime)
+
+
+def test_a_second_demo_on_the_same_database_and_other_ports_changes_nothing(
+    first_serve: tuple[subprocess.Popen[str], int, dict[str, str]], tmp_path: Path, settings: Settings, runtime: Runtime
+) -> None:
+    process, port, banner = first_serve
+    other_port = free_port_run(len(SIMULATORS) + 1)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    second = run(
+        ["serve", "--demo", "--port", str(other_port)], elsewhere, clean_env(DATABASE_URL=settings.database_url)
+    )
+
+    assert second.returncode == 2
+    assert "another `hirebridge serve --demo` is running on this database" in second.stderr
+    assert "DATABASE_URL" in second.stderr
+    assert "client_secret" not in second.stdout + second.stderr
+    assert "Traceback" not in second.stderr
+    assert list(elsewhere.iterdir()) == []  # no demo keys written
+    assert process.poll() is None
+    _first_is_undisturbed(port, banner, runtime)
+
+
+def _first_is_undisturbed(port: int, banner: dict[str, str], runtime: Runtime) -> None:
+    """The first instance's credentials still work and its demo connections still point at its simulators."""
     url = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=url, timeout=30) as client:
         info = client.post("/apiKey.info", auth=(banner["ATS API key"], ""), json={})
