@@ -82,10 +82,14 @@ def _read_call(system: str, remote_id: str) -> dict[str, Any]:
             "path": "/Staffing/v31.2",
             "body": _xml(get_applicants_request(applicant_id=remote_id)),
         }
+    if system == "adp":
+        return {"method": "GET", "path": f"/hr/v2/workers/{remote_id}"}
+    if system == "personio":
+        return {"method": "GET", "path": f"/company/employees/{remote_id}"}
     raise AssertionError(f"no read call for {system}")
 
 
-def _create_call(sim: Simulator) -> dict[str, Any]:
+def _create_call(sim: Simulator, ats: httpx.Client, connection_id: str) -> dict[str, Any]:
     hire = a_hire(first_name="Grace", last_name="Hopper")
     with sim.connector() as connector:
         payload = connector.build_payload(hire)
@@ -95,6 +99,17 @@ def _create_call(sim: Simulator) -> dict[str, Any]:
         return {"method": "POST", "path": "/people", "body": payload}
     if sim.kit.system == "workday":
         return {"method": "POST", "path": "/Staffing/v31.2", "body": _xml(put_applicant_request(payload))}
+    if sim.kit.system == "adp":  # the onboarding template, read first with a passthrough GET as the connector does
+        from hirebridge.connectors.adp.mapping import with_template
+
+        meta = {"hrisConnectionId": connection_id, "method": "GET", "path": "/hcm/v2/applicant.onboard/meta"}
+        answer = call(ats, ENDPOINT, meta)["results"]
+        assert answer["status"] == 200, answer
+        items = answer["body"]["meta"]["/applicantOnboarding/onboardingTemplateCode"]["codeList"]["listItems"]
+        body = with_template(payload, str(items[0]["code"]))
+        return {"method": "POST", "path": "/hcm/v2/applicant.onboard", "body": body}
+    if sim.kit.system == "personio":
+        return {"method": "POST", "path": "/company/employees", "body": payload}
     raise AssertionError(f"no create call for {sim.kit.system}")
 
 
@@ -126,7 +141,8 @@ def test_reads_what_a_push_made_and_creates_through_the_connection(
         assert sent["headers"]["authorization"] == "[redacted]"  # sent, and hidden by the journal
 
     before = {sim.kit.first_name_of(record) for record in sim.hires()}
-    created = call(ats, ENDPOINT, {"hrisConnectionId": connection_id, **_create_call(sim)})
+    create = _create_call(sim, ats, connection_id)
+    created = call(ats, ENDPOINT, {"hrisConnectionId": connection_id, **create})
     assert created["success"] is True, created
     assert created["results"]["status"] in (200, 201), created["results"]
     assert "Grace" not in before
@@ -135,10 +151,11 @@ def test_reads_what_a_push_made_and_creates_through_the_connection(
     log = call(ats, "hrisConnection.requestLog", {"hrisConnectionId": connection_id})
     assert log["success"] is True, log
     entries = log["results"]
-    assert [entry["requestId"] for entry in entries] == [created["results"]["requestId"], results["requestId"]]
-    assert [entry["outcome"] for entry in entries] == ["answered", "answered"]
-    assert entries[1]["httpStatus"] == 200
-    assert entries[1]["exchanges"][0]["url"] == results["url"]
+    assert entries[0]["requestId"] == created["results"]["requestId"]
+    assert entries[-1]["requestId"] == results["requestId"]
+    assert {entry["outcome"] for entry in entries} == {"answered"}
+    assert entries[-1]["httpStatus"] == 200
+    assert entries[-1]["exchanges"][-1]["url"] == results["url"]
     assert entries[0]["requestedBy"].startswith("apiKey:")
     recorded = json.dumps(log)
     for secret in _secrets(sim.kit):

@@ -6,8 +6,9 @@ record per exchange. The connector adds its own credentials (``Connector.passthr
 vendor's API base. Every call is kept in the push attempt log's tables: a ``delivery_jobs`` row of kind
 ``hris_request`` (never run by a worker: no handler is registered for the kind) with one ``delivery_attempts`` row
 holding the exchanges, written before the call leaves and completed after it, so a call whose process died is on
-record too. Credentials never reach the record: they travel in headers (never recorded) or, for Workday, in a SOAP
-password element that the transport redacts.
+record too. A connector with access tokens (ADP, Personio) shares its pushes' tokens (``hris.tokens``). Credentials
+never reach the record: they travel in headers (never recorded) or, for Workday, in a SOAP password element that the
+transport redacts.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob, JobState
 from hirebridge.delivery.ratelimit import RateLimitTimeout, acquire
 from hirebridge.hris.models import HrisConnection
 from hirebridge.hris.push import rate_key
+from hirebridge.hris.tokens import DbTokenStore
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
@@ -86,6 +88,7 @@ def send(runtime: Runtime, connection: HrisConnection, request: PassthroughReque
                 field_mapping=dict(connection.field_mapping or {}),
                 settings=dict(connection.settings or {}),
                 http=http,
+                token_store=DbTokenStore(runtime, connection.id),  # the tokens its pushes use, fetched once for all
             )
             response = connector.passthrough(request)
         except UnsupportedSystem as exc:
