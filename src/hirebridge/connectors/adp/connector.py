@@ -235,7 +235,14 @@ class AdpConnector:
         try:
             response = self._client().post(self._token_url(), data=form, headers={"Accept": "application/json"})
         except httpx.TransportError as exc:
-            raise from_transport_error(exc, write=False) from exc
+            # Under TLS 1.3 a server that rejects the client certificate closes the connection after the handshake,
+            # which looks like any dropped connection; it is retried, and the message says what to check.
+            error = from_transport_error(exc, write=False)
+            error.message = (
+                f"{error.message}; if this persists, check that ADP accepts the certificate in certificatePem"
+            )
+            error.args = (error.message,)
+            raise error from exc
         if response.status_code != 200:
             said = body_message(response)
             if response.status_code in (400, 401, 403):
