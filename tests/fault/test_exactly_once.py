@@ -29,6 +29,7 @@ from hirebridge.core.models import Candidate
 from hirebridge.db.migrate import upgrade
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob, JobState
 from hirebridge.hris.models import HrisPush, PushState, RemoteRecord
+from hirebridge.hris.push import KIND as PUSH_KIND
 from hirebridge.orgs.service import create_organization
 from tests.ats.hris_helpers import BAMBOO_CREDENTIALS, BOB_CREDENTIALS, Hiring, make_application
 from tests.fault.cluster import Cluster
@@ -43,6 +44,9 @@ CLIENT_THREADS = 16
 WORKER_THREADS = 8
 LEASE_SECONDS = 3.0
 SETTLE_SECONDS = 300.0
+# Issue 13: every push is terminal within this long after the last call, and none fails by spending its attempts on
+# transient faults (waits for read lag, concurrent pushes and throttles spend none; the backoff is capped at 60 s).
+TERMINAL_AFTER_LAST_CALL_SECONDS = 180.0
 
 # Every call the simulator answers first sleeps 20-80 ms; then 8% are throttled (Retry-After: 1), 8% fail with a
 # 5xx, 1% hang past our 20 s HTTP timeout; 10% of the writes that get through are committed and then lose their
@@ -239,14 +243,18 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
             assert killer.killed_job_id is not None, "no worker held a push's lease to be killed"
             workers.append(cluster.start_worker(WORKER_THREADS))  # a replacement; the others carry on meanwhile
 
+            last_call = time.monotonic()
             pushes = _settle(cluster, connection_id, hires + 1)
             settled = time.monotonic() - started
+            terminal_after_last_call = time.monotonic() - last_call
 
             # Re-pushes of hires already in the HRIS update their records (still under faults).
             repushed = bulk[:REPUSHES]
             repush_ids = {_push(client, hiring, system)["id"] for hiring in repushed}
+            last_call = time.monotonic()
             pushes = _settle(cluster, connection_id, hires + 1 + REPUSHES)
             repushes_settled = time.monotonic() - started
+            terminal_after_last_call = max(terminal_after_last_call, time.monotonic() - last_call)
             faults = httpx.get(f"{sim_url}/_sandbox/faults").json()["counters"]
             held = httpx.get(f"{sim_url}/_sandbox/records").json()["records"]
             if system == "workday":
@@ -275,6 +283,14 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
         killed_attempts = list(
             session.scalars(select(DeliveryAttempt.outcome).where(DeliveryAttempt.job_id == killer.killed_job_id))
         )
+        budgets = [
+            (spent, waits, budget)
+            for spent, waits, budget in session.execute(
+                select(DeliveryJob.attempts - DeliveryJob.waits, DeliveryJob.waits, DeliveryJob.max_attempts).where(
+                    DeliveryJob.kind == PUSH_KIND, DeliveryJob.subject_id.in_([p.id for p in pushes])
+                )
+            )
+        ]
     for hiring in hirings:
         assert mapping[hiring.candidate_id] == record_id[hiring.email.lower()]
     if system == "workday":  # the mapping keeps the pre-hire it was hired from
@@ -291,7 +307,18 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
     operations = Counter(p.operation for p in pushes)
     assert operations["adopt"] > 0, operations  # a lost create was found by look-up, not created again
     assert "interrupted" in killed_attempts, killed_attempts  # the killed worker's attempt was taken over
+
+    # No push came near failing by exhausting its attempts, and none was still waiting minutes after the last call.
+    max_spent = max(spent for spent, _, _ in budgets)
+    max_waits = max(waits for _, waits, _ in budgets)
+    assert len(budgets) == len(pushes)
+    assert all(spent < budget for spent, _, budget in budgets), f"a push spent all its attempts: {max_spent}"
+    assert terminal_after_last_call <= TERMINAL_AFTER_LAST_CALL_SECONDS, (
+        f"pushes still running {terminal_after_last_call:.0f} s after the last call"
+    )
     print(  # noqa: T201 - the figures of this run, shown with -s
         f"\n{system} on {backend()}: {len(pushes)} pushes, operations {dict(operations)}, simulator faults {faults}; "
-        f"bulk settled after {settled:.0f} s, re-pushes after {repushes_settled:.0f} s"
+        f"bulk settled after {settled:.0f} s, re-pushes after {repushes_settled:.0f} s; all terminal at most "
+        f"{terminal_after_last_call:.0f} s after the last call; most attempts spent by a push {max_spent}, most waits "
+        f"{max_waits}"
     )
