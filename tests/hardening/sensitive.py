@@ -56,6 +56,8 @@ PERSON_KEYS = {
 # Values too common to be evidence of a leak when found in a log line.
 IGNORED = {"none", "null", "true", "false", "test", "string", "example", "sandbox"}
 MIN_LENGTH = 3
+CREDENTIAL_KINDS = {"bearer token", "basic password", "api key", "client secret"}
+MIN_CREDENTIAL_LENGTH = 8
 
 
 def _norm(key: str) -> str:
@@ -74,6 +76,9 @@ class Registry:
             return
         value = value.strip()
         if len(value) < MIN_LENGTH or value.lower() in IGNORED:
+            return
+        # A test's deliberately wrong credential ("Bearer abc") is no one's secret and matches ordinary words.
+        if kind in CREDENTIAL_KINDS and len(value) < MIN_CREDENTIAL_LENGTH:
             return
         # An email or phone field holding something else (a test's "email": "not-an-email") is no one's address.
         if "email" in kind and "@" not in value:
@@ -116,7 +121,9 @@ class Registry:
         if isinstance(value, str):
             self.add(kind, value)
         elif isinstance(value, dict):
-            for item in value.values():
+            # Personio-style attributes ({"label", "value", "type", "universal_id"}) hold the person's data in
+            # "value" only; the rest is the vendor's vocabulary ("standard"), not personal data.
+            for item in [value["value"]] if "value" in value else value.values():
                 self._add_leaves(kind, item)
         elif isinstance(value, list):
             for item in value:
