@@ -7,6 +7,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -50,6 +51,9 @@ DEMO_CREDENTIALS: dict[str, dict[str, Any]] = {
     "bamboohr": {"companyDomain": "demo", "apiKey": "sandbox-key"},
     "bob": {"serviceUserId": "SERVICE-USER", "token": "sandbox-token"},
     "workday": {"tenant": "demo", "username": "ISU_HIREBRIDGE", "password": "sandbox-password"},
+    # + certificatePem/privateKeyPem: the client certificate of the demo PKI, read at start-up (``_demo_pki``).
+    "adp": {"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret"},
+    "personio": {"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret"},
 }
 DEMO_SETTINGS: dict[str, dict[str, Any]] = {
     "bamboohr": {},
@@ -62,7 +66,21 @@ DEMO_SETTINGS: dict[str, dict[str, Any]] = {
         "employeeTypeId": "Regular",
         "countryCode": "US",
     },
+    "adp": {},  # + serverCaPem: the demo CA that issued the simulator's server certificate (``_demo_pki``)
+    "personio": {},
 }
+DEMO_PKI_DIR = "adp-sandbox-pki"  # under the data dir; written by the ADP simulator's demo_server
+
+
+def _demo_pki(system: str, data_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo connection's credentials and settings; ADP's take the demo PKI's client certificate and CA."""
+    credentials, settings = dict(DEMO_CREDENTIALS[system]), dict(DEMO_SETTINGS[system])
+    if system == "adp":
+        pki = data_dir / DEMO_PKI_DIR
+        credentials["certificatePem"] = (pki / "client.pem").read_text()
+        credentials["privateKeyPem"] = (pki / "client.key").read_text()
+        settings["serverCaPem"] = (pki / "ca.pem").read_text()
+    return credentials, settings
 
 
 @dataclass
@@ -111,9 +129,10 @@ def prepare_demo(runtime: Runtime, api_port: int) -> DemoInfo:
             connection = existing or HrisConnection(organization_id=credentials.organization_id, system=system)
             connection.name = f"{system} sandbox"
             connection.base_url = url
-            connection.credentials_encrypted = runtime.cipher.encrypt_json(DEMO_CREDENTIALS[system])
-            connection.credential_fields = sorted(DEMO_CREDENTIALS[system])
-            connection.settings = DEMO_SETTINGS[system]
+            demo_credentials, demo_settings = _demo_pki(system, runtime.settings.data_dir)
+            connection.credentials_encrypted = runtime.cipher.encrypt_json(demo_credentials)
+            connection.credential_fields = sorted(demo_credentials)
+            connection.settings = demo_settings
             connection.requires_accepted_offer = system != "bob"
             connection.rate_limit_per_second = 10.0
             connection.is_enabled = True
