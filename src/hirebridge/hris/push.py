@@ -161,7 +161,7 @@ def run_push(ctx: JobContext) -> Outcome:
     with make_http_client(
         timeout=HTTP_TIMEOUT_SECONDS,
         on_exchange=ctx.exchanges.append,
-        before_request=lambda: acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second),
+        before_request=lambda: _before_call(ctx, plan),
         allow_private_network=ctx.runtime.settings.private_network_allowed,
     ) as http:
         try:
@@ -188,6 +188,13 @@ def run_push(ctx: JobContext) -> Outcome:
             return GiveUp(_message(exc), http_status=exc.http_status, label="auth")
         except RejectedError as exc:
             return GiveUp(_message(exc), http_status=exc.http_status)
+
+
+def _before_call(ctx: JobContext, plan: _Plan) -> None:
+    """Take a rate-limit slot, then check that this worker still holds the lease (LeaseLost if not), so that a call
+    delayed past a takeover (a slow slot, a stalled process) is not sent beside the new owner's."""
+    acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second)
+    ctx.heartbeat()
 
 
 def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
