@@ -10,8 +10,10 @@ test's own threads calling `candidate.pushToHris` as a client would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -33,6 +35,7 @@ from hirebridge.hris.push import KIND as PUSH_KIND
 from hirebridge.orgs.service import create_organization
 from tests.ats.hris_helpers import BAMBOO_CREDENTIALS, BOB_CREDENTIALS, Hiring, make_application
 from tests.fault.cluster import Cluster
+from tests.hris.kits import adp_credentials, adp_pki
 from tests.hris.workday_helpers import WORKDAY_CREDENTIALS
 from tests.support.databases import backend, fresh_database
 from tests.support.servers import serve
@@ -69,6 +72,9 @@ WORKDAY_HIRES = 60  # fewer, to keep Workday's run (twice the writes, plus look-
 # lost-after-commit rate, the fault exactly-once is about, stays as it is).
 WORKDAY_FAULTS = FAULTS | {"throttle_rate": 0.04, "error_rate": 0.04, "timeout_rate": 0.005}
 WORKDAY_SETTINGS = {"hireOnPush": True, "positionId": "P-00101", "employeeTypeId": "Regular"}
+# ADP and Personio: fewer hires too, to keep the whole test's runtime in check (five systems where there were three);
+# the faults and the checks are the others'.
+HIRES_OF = {"workday": WORKDAY_HIRES, "adp": 60, "personio": 60}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +93,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 def _simulator(system: str) -> tuple[Any, dict[str, Any], dict[str, Any], Callable[[dict[str, Any]], str]]:
     """The simulator app, the connection body's system-specific part, its admin settings, and a record's email."""
+    if system == "adp":  # over TLS with the test PKI; the connection presents its client certificate
+        from hirebridge.sandbox.adp.app import create_app as adp
+
+        pki = adp_pki()
+        connection = {"credentials": adp_credentials(pki), "settings": {"serverCaPem": pki.ca_cert.read_text()}}
+        return adp(ca_cert=pki.ca_cert), connection, {}, _adp_email
+    if system == "personio":
+        from hirebridge.sandbox.personio.app import create_app as personio
+
+        credentials = {"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret"}
+        return personio(), {"credentials": credentials}, {}, lambda r: r["email"]
     if system == "workday":
         from hirebridge.sandbox.workday.app import create_app as workday
         from hirebridge.sandbox.workday.state import Position
@@ -110,6 +127,22 @@ def _simulator(system: str) -> tuple[Any, dict[str, Any], dict[str, Any], Callab
     app = bob(read_lag_seconds=BOB_READ_LAG_SECONDS)
     connection = {"credentials": BOB_CREDENTIALS, "settings": {"defaultSite": "London", "readLagSeconds": 2.0}}
     return app, connection, {"search_limit_per_minute": 100_000}, lambda r: r["email"]
+
+
+def _adp_email(record: dict[str, Any]) -> str:
+    return str(record["applicantOnboarding"]["applicantPersonalProfile"]["communication"]["emails"][0]["emailUri"])
+
+
+@contextlib.contextmanager
+def _serve(system: str, app: Any) -> Iterator[str]:
+    if system != "adp":
+        with serve(app) as url:
+            yield url
+        return
+    from hirebridge.sandbox.adp.tls import serve_tls
+
+    with serve_tls(app, adp_pki()) as url:
+        yield url
 
 
 def _ats(cluster: Cluster, api_key: str) -> httpx.Client:
@@ -194,10 +227,11 @@ def _settle(cluster: Cluster, connection_id: str, expected: int) -> list[HrisPus
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("system", ["bamboohr", "bob", "workday"])
+@pytest.mark.parametrize("system", ["bamboohr", "bob", "workday", "adp", "personio"])
 def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster, system: str, tmp_path: Path) -> None:
     app, connection_body, sim_settings, email_of = _simulator(system)
-    hires = WORKDAY_HIRES if system == "workday" else HIRES
+    hires = HIRES_OF.get(system, HIRES)
+    sim = httpx.Client(verify=ssl.create_default_context(cafile=str(adp_pki().ca_cert)) if system == "adp" else True)
     with cluster.runtime.transaction() as session:
         org = create_organization(session, f"Fault test {system}")
     hirings = [make_application(cluster.runtime, org.organization_id) for _ in range(hires + 1)]
@@ -206,11 +240,11 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
     racer, bulk = hirings[0], hirings[1:]
     workers_wanted = 3 if backend() == "postgresql" else 2
 
-    with serve(app) as sim_url, _ats(cluster, org.api_key) as client:
+    with _serve(system, app) as sim_url, sim, _ats(cluster, org.api_key) as client:
         if sim_settings:
-            assert httpx.put(f"{sim_url}/_sandbox/settings", json=sim_settings).status_code == 200
+            assert sim.put(f"{sim_url}/_sandbox/settings", json=sim_settings).status_code == 200
         faults_wanted = WORKDAY_FAULTS if system == "workday" else FAULTS
-        assert httpx.put(f"{sim_url}/_sandbox/faults", json=faults_wanted).status_code == 200
+        assert sim.put(f"{sim_url}/_sandbox/faults", json=faults_wanted).status_code == 200
         created = client.post(
             "/hrisConnection.create",
             json={"system": system, "name": f"{system} under faults", "baseUrl": sim_url, "rateLimitPerSecond": 100}
@@ -255,10 +289,12 @@ def test_every_hire_reaches_the_hris_exactly_once_under_faults(cluster: Cluster,
             pushes = _settle(cluster, connection_id, hires + 1 + REPUSHES)
             repushes_settled = time.monotonic() - started
             terminal_after_last_call = max(terminal_after_last_call, time.monotonic() - last_call)
-            faults = httpx.get(f"{sim_url}/_sandbox/faults").json()["counters"]
-            held = httpx.get(f"{sim_url}/_sandbox/records").json()["records"]
+            faults = sim.get(f"{sim_url}/_sandbox/faults").json()["counters"]
+            held = sim.get(f"{sim_url}/_sandbox/records").json()["records"]
             if system == "workday":
                 held = _workday_holdings(held)
+            if system == "adp":  # the remote id is the worker's associateOID
+                held = [{**record, "id": record["associateOID"]} for record in held]
         finally:
             killer.stop.set()
             cluster.stop_workers()
