@@ -50,6 +50,7 @@ def _push_all(client: httpx.Client, cluster: Cluster, organization_id: str) -> N
 @pytest.mark.slow
 def test_two_worker_processes_share_one_adp_token_and_refresh_it_once(tmp_path: Path) -> None:
     pki = adp_pki()
+    trust = ssl.create_default_context(cafile=str(pki.ca_cert))
     with fresh_database() as url:
         upgrade(url)
         cluster = Cluster(url, tmp_path, lease_seconds=5.0, push_wait_seconds=0.1)
@@ -59,7 +60,7 @@ def test_two_worker_processes_share_one_adp_token_and_refresh_it_once(tmp_path: 
                 org = create_organization(session, "ADP token sharing")
             with (
                 serve_tls(create_app(ca_cert=pki.ca_cert), pki) as sim_url,
-                httpx.Client(base_url=sim_url, verify=ssl.create_default_context(cafile=str(pki.ca_cert)), timeout=10) as admin,
+                httpx.Client(base_url=sim_url, verify=trust, timeout=10) as admin,
                 httpx.Client(base_url=cluster.api_url, auth=(org.api_key, ""), timeout=60) as client,
             ):
                 # Every call takes 300 ms, so the second process asks while the first one's token call is under way.
