@@ -344,4 +344,5 @@ def test_waits_are_bounded_and_then_spend_attempts(
         _make_due(runtime, job_id)
     job = load_job(runtime, job_id)
     assert (job.state, job.attempts, job.waits) == (JobState.FAILED, 5, 3)
-    assert job.last_error is not None and "another push is in flight" in job.last_error
+    assert job.last_error is not None
+    assert "another push is in flight" in job.last_error
