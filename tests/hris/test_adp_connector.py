@@ -103,3 +103,25 @@ def test_a_certificate_or_key_that_cannot_be_used_is_refused_at_creation_naming_
     assert field in answer["errorInfo"]["message"]
     assert credentials["privateKeyPem"] not in response.text
     assert call(ats, "hrisConnection.list", {})["results"] == []
+
+
+def test_a_token_refused_with_adps_400_validation_error_is_fetched_again_once() -> None:
+    with running(_adp()) as sim, sim.connector() as connector:
+        sim.admin.put("/_sandbox/settings", json={"bad_token_status": 400}).raise_for_status()
+        connector.create(connector.build_payload(a_hire()))
+        sim.admin.post("/_sandbox/tokens/expire").raise_for_status()
+        connector.create(connector.build_payload(a_hire()))
+        counters = _tokens(sim.admin)
+        assert len(sim.hires()) == 2
+    assert (counters["token_requests"], counters["tokens_issued"]) == (2, 2)
+
+
+def test_credentials_that_adp_refuses_are_an_auth_error_in_adps_words() -> None:
+    kit = _adp()
+    with (
+        running(kit) as sim,
+        sim.connector(credentials=kit.bad_credentials) as connector,
+        pytest.raises(AuthError) as caught,
+    ):
+        connector.find_existing(a_hire())
+    assert "The given client credentials were not valid" in caught.value.message
