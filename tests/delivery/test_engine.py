@@ -15,8 +15,9 @@ from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import Backoff
 from hirebridge.delivery.engine import claim, enqueue, execute
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, Wait, register
+from hirebridge.delivery.heartbeat import LOST_AFTER_SECONDS, beat, forget, lost_since
 from hirebridge.delivery.lease import LeaseLost
-from hirebridge.delivery.models import DeliveryJob, JobState
+from hirebridge.delivery.models import DeliveryJob, JobState, WorkerHeartbeat
 from hirebridge.delivery.worker import Worker
 from hirebridge.orgs.models import Organization
 from hirebridge.runtime import Runtime
@@ -346,3 +347,36 @@ def test_waits_are_bounded_and_then_spend_attempts(
     assert (job.state, job.attempts, job.waits) == (JobState.FAILED, 5, 3)
     assert job.last_error is not None
     assert "another push is in flight" in job.last_error
+
+
+def test_a_job_whose_workers_heartbeat_stopped_is_taken_over_before_its_lease(
+    runtime: Runtime, org_id: str, kind: str
+) -> None:
+    register(kind, lambda ctx: Done())
+    [job_id] = _enqueue(runtime, org_id, kind)
+    held = _claim(runtime, kind, worker_id="host-a:41:0", lease=3600)
+    beat(runtime, "host-a:41", 1)
+    beat(runtime, "host-b:42", 1)
+    assert claim(runtime, "host-b:42:0", kinds=[kind], lease_seconds=30) is None, "taken from a live worker"
+
+    with runtime.transaction() as session:  # host-a stops beating (stand in for the passing of time)
+        session.execute(
+            update(WorkerHeartbeat)
+            .where(WorkerHeartbeat.worker == "host-a:41")
+            .values(beat_at=utcnow() - timedelta(seconds=LOST_AFTER_SECONDS + 1))
+        )
+        push_like = session.get(DeliveryJob, job_id)
+        assert push_like is not None
+        assert lost_since(session, push_like.lease_owner) is not None
+        assert lost_since(session, "host-b:42:0") is None
+    taken = claim(runtime, "host-b:42:0", kinds=[kind], lease_seconds=30)
+    assert taken is not None
+    assert (taken.job_id, taken.interrupted) == (job_id, True)
+    assert held.attempt_number < taken.attempt_number
+    execute(taken)
+    assert load_job(runtime, job_id).state == JobState.SUCCEEDED
+    assert [a.outcome for a in load_attempts(runtime, job_id)] == ["interrupted", "succeeded"]
+    with pytest.raises(LeaseLost):
+        held.heartbeat()
+    forget(runtime, "host-a:41")
+    forget(runtime, "host-b:42")
