@@ -200,6 +200,9 @@ ESCAPES = [
     "/employees/%00",
     "/employees//1",
     "/employees/1 HTTP/1.1",
+    "/employees/..;/..;/_sandbox/records",
+    "/employees/%c0%ae%c0%ae/x",
+    "/employees/%u002e%u002e/x",
 ]
 
 

@@ -3,9 +3,10 @@ and the send of a passthrough call to a JSON API.
 
 A passthrough path is relative to the API base (``/employees/123?fields=firstName``) and is refused, naming
 ``path``, unless it is plainly that: it starts with one ``/``; holds only URL path characters (anything else
-percent-encoded), no ``.`` or ``..`` segment, no empty segment, no fragment; and no percent-escape in the path
-decodes to ``/``, ``\\``, ``.``, ``%`` or a control character (an encoded way out of the base, or a double encoding
-that a server might decode twice). The joined URL is parsed again and must keep the base's scheme, host, port and
+percent-encoded), no ``.`` or ``..`` segment (nor ``..;x``, which servlet containers read as ``..``), no empty
+segment, no fragment; and no percent-escape in the path decodes to ``/``, ``\\``, ``.``, ``%``, a control character
+or the start of an overlong UTF-8 form (an encoded way out of the base, or a double encoding that a server might
+decode twice). The joined URL is parsed again and must keep the base's scheme, host, port and
 path prefix, so no spelling of another host or an absolute URL can get through.
 """
 
@@ -26,7 +27,8 @@ _PATH_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
 _QUERY_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
 _ESCAPE = re.compile(r"%(.{0,2})")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
-_FORBIDDEN_ESCAPED = frozenset(b"/\\.%") | frozenset(range(0x20)) | {0x7F}
+# Also 0xC0 and 0xC1, which start only overlong UTF-8 forms (%c0%ae, a '.' that some servers decode).
+_FORBIDDEN_ESCAPED = frozenset(b"/\\.%") | frozenset(range(0x20)) | {0x7F, 0xC0, 0xC1}
 
 
 def _refuse(reason: str) -> PassthroughRefused:
@@ -51,9 +53,10 @@ def check_path(path: str) -> tuple[str, str | None]:
         if not _HEX2.fullmatch(escape.group(1)):
             raise _refuse("holds a '%' that is not a percent-escape")
         if int(escape.group(1), 16) in _FORBIDDEN_ESCAPED:
-            raise _refuse("must not percent-encode '/', '\\', '.', '%' or control characters")
+            raise _refuse("must not percent-encode '/', '\\', '.', '%', control characters or overlong UTF-8")
     segments = raw_path.split("/")[1:]
-    if any(segment in (".", "..") for segment in segments):
+    # "..;x" is ".." to servlet containers (Tomcat drops a segment's ";" parameters before resolving it).
+    if any(segment.split(";", 1)[0] in (".", "..") for segment in segments):
         raise _refuse("must not hold '.' or '..' segments: it must stay under the HRIS's API base")
     if any(segment == "" for segment in segments[:-1]):
         raise _refuse("must not hold an empty segment ('//')")
