@@ -15,7 +15,7 @@ from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import Backoff
 from hirebridge.delivery.engine import claim, enqueue, execute
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, Wait, register
-from hirebridge.delivery.heartbeat import LOST_AFTER_SECONDS, beat, forget, lost_since
+from hirebridge.delivery.heartbeat import LOST_AFTER_SECONDS, TAKEOVER_AFTER_SECONDS, beat, forget, lost_since
 from hirebridge.delivery.lease import LeaseLost
 from hirebridge.delivery.models import DeliveryJob, JobState, WorkerHeartbeat
 from hirebridge.delivery.worker import Worker
@@ -359,16 +359,24 @@ def test_a_job_whose_workers_heartbeat_stopped_is_taken_over_before_its_lease(
     beat(runtime, "host-b:42", 1)
     assert claim(runtime, "host-b:42:0", kinds=[kind], lease_seconds=30) is None, "taken from a live worker"
 
-    with runtime.transaction() as session:  # host-a stops beating (stand in for the passing of time)
-        session.execute(
-            update(WorkerHeartbeat)
-            .where(WorkerHeartbeat.worker == "host-a:41")
-            .values(beat_at=utcnow() - timedelta(seconds=LOST_AFTER_SECONDS + 1))
-        )
+    def stopped_beating(seconds_ago: float) -> None:  # stand in for the passing of time
+        with runtime.transaction() as session:
+            session.execute(
+                update(WorkerHeartbeat)
+                .where(WorkerHeartbeat.worker == "host-a:41")
+                .values(beat_at=utcnow() - timedelta(seconds=seconds_ago))
+            )
+
+    # Shown as lost within seconds, but not taken over while a call it began could still be on the wire.
+    stopped_beating(LOST_AFTER_SECONDS + 1)
+    with runtime.transaction() as session:
         push_like = session.get(DeliveryJob, job_id)
         assert push_like is not None
         assert lost_since(session, push_like.lease_owner) is not None
         assert lost_since(session, "host-b:42:0") is None
+    assert claim(runtime, "host-b:42:0", kinds=[kind], lease_seconds=30) is None, "taken while a call may be in flight"
+
+    stopped_beating(TAKEOVER_AFTER_SECONDS + 1)
     taken = claim(runtime, "host-b:42:0", kinds=[kind], lease_seconds=30)
     assert taken is not None
     assert (taken.job_id, taken.interrupted) == (job_id, True)

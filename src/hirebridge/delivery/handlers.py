@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hirebridge.delivery.heartbeat import beat_owner
 from hirebridge.delivery.lease import LeaseLost, renew_lease
 from hirebridge.runtime import Runtime
 
@@ -147,9 +148,10 @@ class JobContext:
             raise
 
     def heartbeat(self) -> None:
-        """Extend the lease (call it during long work; the worker also does it on a timer)."""
-        with self.fenced():
-            pass
+        """Extend the lease and beat this worker's process row (call it right before an outside call and during long
+        work; the worker also does it on a timer). A takeover waits ``TAKEOVER_AFTER_SECONDS`` from this beat."""
+        with self.fenced() as session:
+            beat_owner(session, self.worker_id)
 
     def _renew(self, session: Session) -> None:
         renew_lease(

@@ -1,21 +1,24 @@
 """Workers seen to be alive: each worker process beats a row of ``worker_heartbeats`` every second or so.
 
-A running job whose lease owner's process has not beaten for ``LOST_AFTER_SECONDS`` is taken over at once (the
-claim treats it as expired, well before its lease ends), and meanwhile reads as "worker lost". A process without
-a row (or whose row was removed by a clean stop while another ``Worker`` of the same process runs) falls back to
-the lease: only a row that went stale says a process died.
+Two thresholds, because showing a loss and acting on it carry different risks:
+- ``LOST_AFTER_SECONDS`` (6 s): a running job whose lease owner's process has not beaten for that long reads as
+  "worker lost, will be retried at ...", so an operator sees a dead worker within seconds.
+- ``TAKEOVER_AFTER_SECONDS`` (30 s): only then does the claim treat the job as expired and hand it to another worker,
+  still well before its lease ends. A worker beats its row in the same fenced transaction that checks its lease
+  right before every HRIS call (``JobContext.heartbeat``), and that call times out after 20 s
+  (``hris.push.HTTP_TIMEOUT_SECONDS``). So a process whose beats stall (a busy SQLite writer lock, a long pause) is
+  taken over only after any call it started has ended: the new owner's look-up cannot race the old owner's create.
+  A takeover is an ``interrupted`` attempt, which looks the record up before it may create again.
 
-The threshold trades recovery time against a live but frozen process: one that stalls longer than it (a long GC
-pause, a stopped container) has its job taken over while its own request may still be on the wire, the same risk
-an expired lease carries; the takeover is then an ``interrupted`` attempt, which looks the record up before it may
-create again.
+A process without a row (or whose row was removed by a clean stop while another ``Worker`` of the same process
+runs) falls back to the lease: only a row that went stale says a process died.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +28,7 @@ from hirebridge.runtime import Runtime
 
 HEARTBEAT_SECONDS = 1.0
 LOST_AFTER_SECONDS = 6.0
+TAKEOVER_AFTER_SECONDS = 30.0  # > the longest HRIS call (20 s) after the beat that precedes it: see above
 FORGET_AFTER = timedelta(days=1)  # rows of processes long gone are removed by the living
 
 
@@ -53,11 +57,19 @@ def forget(runtime: Runtime, worker: str) -> None:
         session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker))
 
 
+def beat_owner(session: Session, lease_owner: str) -> None:
+    """Record, inside the caller's (fenced) transaction, that the lease owner's process is alive now."""
+    session.execute(
+        update(WorkerHeartbeat).where(WorkerHeartbeat.worker == process_of(lease_owner)).values(beat_at=utcnow())
+    )
+
+
 def owner_lost(now: datetime) -> ColumnElement[bool]:
-    """SQL: the job's lease owner belongs to a process whose heartbeat stopped (for the claim's WHERE)."""
+    """SQL: the job's lease owner belongs to a process whose heartbeat stopped long enough to take its jobs over
+    (for the claim's WHERE)."""
     prefix = WorkerHeartbeat.worker + ":"
     return exists().where(
-        WorkerHeartbeat.beat_at < now - timedelta(seconds=LOST_AFTER_SECONDS),
+        WorkerHeartbeat.beat_at < now - timedelta(seconds=TAKEOVER_AFTER_SECONDS),
         func.substr(DeliveryJob.lease_owner, 1, func.length(prefix)) == prefix,
     )
 

@@ -42,7 +42,7 @@ from hirebridge.db.types import utcnow
 from hirebridge.delivery.backoff import MAX_DELAY_SECONDS, Backoff
 from hirebridge.delivery.engine import enqueue, wake_workers
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, Wait, register
-from hirebridge.delivery.heartbeat import LOST_AFTER_SECONDS, live_workers, lost_since
+from hirebridge.delivery.heartbeat import TAKEOVER_AFTER_SECONDS, live_workers, lost_since
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.delivery.ratelimit import acquire
 from hirebridge.hris import events
@@ -122,7 +122,7 @@ def worker_lost_message(session: Session, push: HrisPush) -> str | None:
     if live_workers(session) == 0:
         ends = f"{job.lease_expires_at:%H:%M:%S} UTC" if job.lease_expires_at is not None else "its lease ends"
         return f"{lost}; will be retried when a worker is running (at the latest {ends})"
-    retry_at = max(since + timedelta(seconds=LOST_AFTER_SECONDS), utcnow())
+    retry_at = max(since + timedelta(seconds=TAKEOVER_AFTER_SECONDS), utcnow())
     return f"{lost}; will be retried at {retry_at:%H:%M:%S} UTC"
 
 
