@@ -197,7 +197,6 @@ def _personio() -> Kit:
         refusal_says="The email must be a valid email address.",
         first_name_of=lambda record: attribute(record, "first_name"),
         email_of=lambda record: attribute(record, "email"),
-        no_updates="the Personio simulator has no employee update (Personio's PATCH is not used yet)",
     )
 
 

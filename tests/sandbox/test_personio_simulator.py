@@ -269,6 +269,59 @@ def test_configured_custom_attributes_are_accepted_and_others_refused(personio: 
     assert retry.status_code == 200
 
 
+def test_patch_changes_the_sent_attributes_and_keeps_the_rest(personio: httpx.Client) -> None:
+    # PATCH /v1/company/employees/{id} {"employee": {...}} -> {"success": true, "data": {"id", "message": "success"}};
+    # only the sent attributes change and email cannot be updated (hub.windmill.dev/scripts/personio/17733).
+    headers = bearer(personio)
+    created = personio.post("/v1/company/employees", json=employee(position="Analyst"), headers=headers)
+    employee_id = created.json()["data"]["id"]
+    change = {"employee": {"first_name": "Augusta", "email": "other@example.com"}}
+    change["employee"]["custom_attributes"] = {"dynamic_1002": "married"}
+
+    response = personio.patch(f"/v1/company/employees/{employee_id}", json=change, headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"success": True, "data": {"id": employee_id, "message": "success"}}
+    assert response.headers["Authorization"] == headers["Authorization"]
+    read = personio.get(f"/v1/company/employees/{employee_id}", headers=headers).json()["data"]["attributes"]
+    assert read["first_name"]["value"] == "Augusta"
+    assert read["last_name"]["value"] == "Lovelace"
+    assert read["position"]["value"] == "Analyst"
+    assert read["email"]["value"] == "ada@example.com"
+    assert read["dynamic_1002"]["value"] == "married"
+
+
+def test_patch_of_an_unknown_id_is_404_and_bad_data_is_422(personio: httpx.Client) -> None:
+    headers = bearer(personio)
+    employee_id = personio.post("/v1/company/employees", json=employee(), headers=headers).json()["data"]["id"]
+
+    unknown = personio.patch("/v1/company/employees/1", json={"employee": {"first_name": "A"}}, headers=headers)
+    invalid = personio.patch(
+        f"/v1/company/employees/{employee_id}", json={"employee": {"gender": "robot"}}, headers=headers
+    )
+    anonymous = personio.patch(f"/v1/company/employees/{employee_id}", json={"employee": {"first_name": "A"}})
+
+    assert unknown.status_code == 404
+    assert error(unknown)[0] == 404
+    assert invalid.status_code == 422
+    assert error(invalid) == (422, "The selected gender is invalid.")
+    assert anonymous.status_code == 401
+    assert [r["first_name"] for r in records(personio)] == ["Ada"]
+
+
+def test_patch_is_refused_by_the_throttle_switch_without_writing(personio: httpx.Client) -> None:
+    headers = bearer(personio)
+    employee_id = personio.post("/v1/company/employees", json=employee(), headers=headers).json()["data"]["id"]
+    personio.put("/_sandbox/faults", json={"throttle_rate": 1, "retry_after_seconds": 3})
+
+    response = personio.patch(
+        f"/v1/company/employees/{employee_id}", json={"employee": {"first_name": "Augusta"}}, headers=headers
+    )
+
+    assert response.status_code == 429
+    assert [r["first_name"] for r in records(personio)] == ["Ada"]
+
+
 def test_attributes_lists_standard_and_custom_keys(personio: httpx.Client) -> None:
     headers = bearer(personio)
     for path in ("/v1/company/employees/attributes", "/v1/company/employees/custom-attributes"):

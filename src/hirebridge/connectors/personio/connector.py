@@ -1,4 +1,4 @@
-"""Personio connector: create employees and find one by email over the v1 Personnel Data API.
+"""Personio connector: create and update employees and find one by email over the v1 Personnel Data API.
 
 Wire facts (developers.personio.de, API reference v1 and its changelog):
 - ``POST /v1/auth`` (client id and secret) -> ``data.token``, ``data.expires_in``; limited to 60 requests a minute
@@ -12,8 +12,9 @@ Wire facts (developers.personio.de, API reference v1 and its changelog):
 - ``GET /v1/company/employees?email=`` -> ``data[].attributes.id.value`` (a list even for one match).
 - 429 -> retried after ``Retry-After``, else ``X-RateLimit-Reset``, else a minute (the auth cool-down).
 - Custom attributes ``dynamic_<uid>`` through the field mapping (see ``mapping``).
-- The simulator has no employee update; Personio documents ``PATCH /v1/company/employees/{id}`` but it is not used
-  yet: a re-push sends nothing (``update`` -> None).
+- ``PATCH /v1/company/employees/{id}`` ``{"employee": {...}}`` (the create's attributes; Personio ignores
+  ``email``) -> ``{"success": true, "data": {"id", "message"}}``; 404/422 in the same error body -> RejectedError
+  (source: hub.windmill.dev/scripts/personio/17733, generated from Personio's v1 reference).
 """
 
 from __future__ import annotations
@@ -107,13 +108,15 @@ class PersonioConnector:
         return RemoteRef(str(remote_id), http_status=response.status_code)
 
     def update(self, remote_id: str, payload: dict[str, Any]) -> int | None:
-        return None  # see the module docstring
+        return self._call("PATCH", _employee_path(remote_id), json_body=payload, write=True).status_code
 
     def preview(self, hire: Hire, remote_id: str | None = None) -> PreparedRequest | None:
         payload = self.build_payload(hire)
         self._usable_credentials()
         if remote_id is not None:
-            return None
+            return prepared_request(
+                "PATCH", self._url(_employee_path(remote_id)), json_body=payload, auth_scheme="Bearer"
+            )
         return prepared_request("POST", self._url(EMPLOYEES), json_body=payload, auth_scheme="Bearer")
 
     def passthrough(self, request: PassthroughRequest) -> httpx.Response:
@@ -206,6 +209,13 @@ class PersonioConnector:
             response = send(self._http, method, url, write=write, json_body=json_body, headers=_bearer(token))
         raise_for_response(response, write=write)
         return response
+
+
+def _employee_path(remote_id: str) -> str:
+    """``/v1/company/employees/{id}``; Personio's ids are integers, anything else is refused before sending."""
+    if not remote_id.isdigit() or len(remote_id) > 20:
+        raise RejectedError(f"{remote_id[:40]!r} is not a Personio employee id")
+    return f"{EMPLOYEES}/{remote_id}"
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -12,7 +12,8 @@ personio``. Every behaviour, its source and what is UNCONFIRMED is in docs/simul
 - ``POST /v1/company/employees`` (employees.py) -> ``{"success": true, "data": {"id", "message": "success"}}`` or 422
   ``{"success": false, "error": {"code": 422, "message"}}``; ``GET /v1/company/employees`` (``email``, ``limit``,
   ``offset``, ``attributes[]``, ``updated_since``; 300 requests a minute) and ``GET /v1/company/employees/{id}``;
-  ``GET /v1/company/employees/attributes`` (and its alias ``custom-attributes``);
+  ``GET /v1/company/employees/attributes`` (and its alias ``custom-attributes``); ``PATCH
+  /v1/company/employees/{id}`` ``{"employee": {...}}`` (the sent attributes change; 404 unknown id, 422 as the create);
 - fault switches (sandbox.faults); ``/_sandbox/settings``, ``/_sandbox/tokens``, ``/_sandbox/tokens/expire``,
   ``/_sandbox/attributes`` (the custom attributes the credentials may write).
 """
@@ -167,6 +168,26 @@ def create_app(
             content["meta"] = employee.meta
         return _with_token(JSONResponse(content), token)
 
+    @app.patch("/v1/company/employees/{employee_id}")
+    async def update_employee(employee_id: str, request: Request) -> Response:
+        refused, token = await gate.check(request)
+        if refused is not None:
+            return refused
+        body, parsed = await _body(request)
+        if not parsed:
+            return _error(400, "The request body is not valid JSON or form data.")
+        if isinstance(body, list):
+            body = staff.from_form(body)
+        try:
+            employee = staff.update(state, employee_id[:40], body)
+        except staff.Invalid as exc:
+            return _error(422, str(exc))
+        if employee is None:
+            return _error(404, "Es ist ein Problem aufgetreten ")  # as GET /company/employees/{id}
+        if faults.drop_this_write():
+            raise DroppedResponse()
+        return _with_token(JSONResponse({"success": True, "data": {"id": employee.id, "message": "success"}}), token)
+
     @app.get("/v1/company/employees")
     async def list_employees(request: Request) -> Response:
         refused, token = await gate.check(request)
@@ -182,7 +203,9 @@ def create_app(
             since = staff.updated_since(since_raw)
             if since is None:
                 return _error(400, "The updated since does not match the format Y-m-d\\TH:i:s.")
-            found = [e for e in found if (t := staff.updated_since(e.created_at)) is not None and t > since]
+            found = [
+                e for e in found if (t := staff.updated_since(e.modified_at or e.created_at)) is not None and t > since
+            ]
             return _with_token(JSONResponse(_page(state, found, found, 0, max(1, len(found)), only)), token)
         try:
             limit = int(params.get("limit", DEFAULT_LIMIT))

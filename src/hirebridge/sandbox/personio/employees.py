@@ -2,8 +2,9 @@
 ``employee[...]``), and the employee object as ``GET /v1/company/employees`` renders it.
 
 Source: personio/api-docs ``personio-personnel-data-api-oa3.yaml`` at 2f3707f (POST/GET /company/employees, GET
-/company/employees/attributes). Which 422 texts Personio sends is documented only for the supervisor ("Supervisor with
-ID 1 not found"); the others are Laravel's validation sentences (UNCONFIRMED, see docs/simulators.md).
+/company/employees/attributes); PATCH /company/employees/{id}: see ``update``. Which 422 texts Personio sends is
+documented only for the supervisor ("Supervisor with ID 1 not found"); the others are Laravel's validation sentences
+(UNCONFIRMED, see docs/simulators.md).
 """
 
 from __future__ import annotations
@@ -131,14 +132,7 @@ def create(state: PersonioState, body: Any) -> Employee:
     hire_date = _text(data, "hire_date")
     if hire_date and not _is_date(hire_date):
         raise Invalid("The hire date does not match the format Y-m-d.")
-    hours = data.get("weekly_working_hours")
-    if hours is not None and (isinstance(hours, bool) or not isinstance(hours, (int, float, str))):
-        raise Invalid("The weekly working hours must be a number.")
-    if isinstance(hours, str):
-        try:
-            hours = float(hours)
-        except ValueError:
-            raise Invalid("The weekly working hours must be a number.") from None
+    hours = _hours(data.get("weekly_working_hours"))
     custom = _custom(state, data.get("custom_attributes"))
     meta: list[str] = []
     with state.lock():
@@ -167,6 +161,61 @@ def create(state: PersonioState, body: Any) -> Employee:
             **custom,
         }
         return state.add_employee(stored, meta, now)
+
+
+def update(state: PersonioState, employee_id: str, body: Any) -> Employee | None:
+    """Check an update request (``PATCH /v1/company/employees/{id}``) and change the sent attributes; None for an
+    unknown id, Invalid (422) for bad data. Only the attributes sent change; ``email`` is ignored ("It's not possible
+    to update the Email field", Personio's reference as mirrored by hub.windmill.dev/scripts/personio/17733)."""
+    data = body.get("employee") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        raise Invalid("The employee field is required.")
+    changes: dict[str, Any] = {}
+    for name in ("first_name", "last_name", "preferred_name", "gender", "position", "status"):
+        if name in data:
+            changes[name] = _text(data, name)
+    for name in ("first_name", "last_name"):
+        if name in changes and not changes[name]:
+            raise Invalid(f"The {name.replace('_', ' ')} field is required.")
+    if changes.get("gender") and changes["gender"] not in GENDERS:
+        raise Invalid("The selected gender is invalid.")
+    if changes.get("status") and changes["status"] not in STATUSES:
+        raise Invalid("The selected status is invalid.")
+    if "hire_date" in data:
+        hire_date = _text(data, "hire_date")
+        if hire_date and not _is_date(hire_date):
+            raise Invalid("The hire date does not match the format Y-m-d.")
+        changes["hire_date"] = hire_date or None
+    if "weekly_working_hours" in data:
+        changes["weekly_working_hours"] = _hours(data.get("weekly_working_hours"))
+    changes.update(_custom(state, data.get("custom_attributes")))
+    with state.lock():
+        found = next((e for e in state.employees if str(e.id) == employee_id), None)
+        if found is None:
+            return None
+        supervisor = data.get("supervisor_id")
+        if supervisor is not None:
+            if not any(str(e.id) == str(supervisor) for e in state.employees):
+                raise Invalid(f"Supervisor with ID {str(supervisor)[:20]} not found")
+            changes["supervisor_id"] = int(str(supervisor))
+        for name, (_kind, attr) in NAMED.items():
+            given = _text(data, name)
+            if given and given in getattr(state, attr):
+                changes[name] = given
+        found.values.update({k: v for k, v in changes.items() if k != "status" or v})
+        found.modified_at = datetime.now(COMPANY_ZONE).isoformat(timespec="seconds")
+        return found
+
+
+def _hours(hours: Any) -> Any:
+    if hours is not None and (isinstance(hours, bool) or not isinstance(hours, (int, float, str))):
+        raise Invalid("The weekly working hours must be a number.")
+    if isinstance(hours, str):
+        try:
+            return float(hours)
+        except ValueError:
+            raise Invalid("The weekly working hours must be a number.") from None
+    return hours
 
 
 def _date_value(value: str | None) -> str | None:
@@ -200,7 +249,7 @@ def render(state: PersonioState, employee: Employee, only: list[str] | None = No
         ),
         "hire_date": entry("hire_date", _date_value(v.get("hire_date")), "date"),
         "created_at": entry("created_at", employee.created_at, "date"),
-        "last_modified_at": entry("last_modified_at", employee.created_at, "date"),
+        "last_modified_at": entry("last_modified_at", employee.modified_at or employee.created_at, "date"),
     }
     for name, (kind, attr) in NAMED.items():
         value = v.get(name)

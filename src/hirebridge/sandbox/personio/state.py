@@ -62,6 +62,7 @@ class Employee:
     values: dict[str, Any]  # first_name, last_name, email, ... and dynamic_<uid>
     created_at: str
     meta: list[str] = field(default_factory=list)
+    modified_at: str | None = None  # set by an update (PATCH)
 
 
 class _Window:
