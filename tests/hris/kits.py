@@ -2,8 +2,8 @@
 read its records and flip its fault switches. Records and switches go through the simulator's own ``/_sandbox`` HTTP
 API, never its code; only the app factory is imported, to start it on a socket.
 
-A vendor joins the suite by adding its kit to ``kits()``; Workday's kit is included once ``workday`` is in
-``hirebridge.connectors.registry.CONNECTORS`` (its connector is being written beside this suite).
+A vendor joins the suite by adding its kit to ``kits()``; ``test_contract`` fails while a registered connector has
+none.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 
 from hirebridge.connectors.base import Hire
-from hirebridge.connectors.registry import CONNECTORS
 from tests.hris.helpers import a_hire
 from tests.support.servers import serve
 
@@ -201,12 +200,5 @@ def _personio() -> Kit:
 
 
 def kits() -> list[Callable[[], Kit]]:
-    """Every vendor's kit, in the order the suite runs them."""
-    found: list[Callable[[], Kit]] = [_bamboohr, _bob]
-    if "workday" in CONNECTORS:
-        found.append(_workday)
-    if "adp" in CONNECTORS:
-        found.append(_adp)
-    if "personio" in CONNECTORS:
-        found.append(_personio)
-    return found
+    """Every vendor's kit, in the order the suite runs them (``test_contract`` checks there is one per connector)."""
+    return [_bamboohr, _bob, _workday, _adp, _personio]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hirebridge.connectors.errors import RejectedError, RetryableError
+from hirebridge.connectors.registry import CONNECTORS
 from tests.hris.contract import CASES, Case, Service, Simulator, bad_credentials, create, look_up, running
 from tests.hris.helpers import a_hire
 from tests.hris.kits import Kit, _bamboohr, _bob, bamboohr_v1, kits
@@ -24,6 +25,10 @@ def kit(request: pytest.FixtureRequest) -> Kit:
 def sim(kit: Kit) -> Iterator[Simulator]:
     with running(kit) as simulator:
         yield simulator
+
+
+def test_every_connector_has_a_kit() -> None:
+    assert {make().system for make in kits()} == set(CONNECTORS)
 
 
 @pytest.mark.parametrize("contract_case", CASES, ids=lambda case: case.__name__)
