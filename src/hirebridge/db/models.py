@@ -2,6 +2,7 @@
 
 from hirebridge.assessments import models as assessments_models
 from hirebridge.ats import models as ats_models
+from hirebridge.console import models as console_models
 from hirebridge.core import models as core_models
 from hirebridge.db.base import Base
 from hirebridge.delivery import models as delivery_models
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "assessments_models",
     "ats_models",
+    "console_models",
     "core_models",
     "delivery_models",
     "hris_models",

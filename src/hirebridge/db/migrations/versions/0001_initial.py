@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 04:56:29.109011
+Create Date: 2026-11-30 06:43:09.484522
 """
 
 from __future__ import annotations
@@ -100,6 +100,28 @@ def upgrade() -> None:
     with op.batch_alter_table("candidates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_candidates_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_candidates_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "console_users",
+        sa.Column("organization_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("password_changed_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_sign_in_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", hirebridge.db.types.UUIDString(length=36), nullable=False),
+        sa.Column("created_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_console_users_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_console_users_email")),
+    )
+    with op.batch_alter_table("console_users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_console_users_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "delivery_jobs",
@@ -342,6 +364,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_applications_job_id"), ["job_id"], unique=False)
         batch_op.create_index("ix_applications_org_created", ["organization_id", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_applications_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "console_sessions",
+        sa.Column("user_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
+        sa.Column("organization_id", hirebridge.db.types.UUIDString(length=36), nullable=False),
+        sa.Column("token_sha256", sa.String(length=64), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("created_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", hirebridge.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", hirebridge.db.types.UUIDString(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_console_sessions_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["console_users.id"],
+            name=op.f("fk_console_sessions_user_id_console_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sessions")),
+        sa.UniqueConstraint("token_sha256", name=op.f("uq_console_sessions_token_sha256")),
+    )
+    with op.batch_alter_table("console_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_console_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "delivery_attempts",
@@ -673,6 +722,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_attempts_job_id"))
 
     op.drop_table("delivery_attempts")
+    with op.batch_alter_table("console_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_console_sessions_user_id"))
+
+    op.drop_table("console_sessions")
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_applications_organization_id"))
         batch_op.drop_index("ix_applications_org_created")
@@ -715,6 +768,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_delivery_jobs_due")
 
     op.drop_table("delivery_jobs")
+    with op.batch_alter_table("console_users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_console_users_organization_id"))
+
+    op.drop_table("console_users")
     with op.batch_alter_table("candidates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_candidates_organization_id"))
         batch_op.drop_index(batch_op.f("ix_candidates_email"))
