@@ -27,6 +27,13 @@ class IdempotencyRecord(IdMixin, TimestampMixin, Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    # While unanswered: the request that holds the claim (a token of its own) and how long it holds it; the live
+    # request renews the lease, so one that has expired belongs to a process that died (see ats/idempotency.py).
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the request started (an HRIS push id), written in the transaction that started it: a retry after the
+    # owner died answers from it instead of starting another.
+    subject_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class OfferProcess(IdMixin, TimestampMixin, Base):

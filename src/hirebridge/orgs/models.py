@@ -53,3 +53,15 @@ class ApiKey(IdMixin, TimestampMixin, Base):
     permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class AuthFailureCount(Base):
+    """Failed authentications under one credential or from one address in the current window, shared by every API
+    process (``hirebridge.authlimit``). ``key`` is a SHA-256 digest: neither the address nor the id is stored."""
+
+    __tablename__ = "auth_failure_counts"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
