@@ -177,6 +177,13 @@ class Connector(Protocol):
         ``transport.send`` raises it. JSON APIs can use ``connectors.passthrough.send_json``."""
         ...
 
+    def check(self) -> int:
+        """Test the connection: the vendor's cheapest authenticated read (fetching a token first where the vendor
+        issues them), changing nothing. Returns the HTTP status of the HRIS's answer; raises the ConnectorError the
+        answer amounts to by the connector's own rules (AuthError for refused credentials, RetryableError when
+        throttled or unavailable, RejectedError for a wrong base URL or a refused address)."""
+        ...
+
 
 CredentialsT = TypeVar("CredentialsT", bound=BaseModel)
 

@@ -166,6 +166,11 @@ class AdpConnector:
 
     # -- reads -------------------------------------------------------------------------------------------------------
 
+    def check(self) -> int:
+        """A token (mutual TLS, client credentials) unless the store has one, then ``GET /hr/v2/workers?$top=1``
+        (204 when there are none)."""
+        return self._call("GET", "/hr/v2/workers", params={"$top": "1"}, write=False).status_code
+
     def _payload_or_empty(self, hire: Hire) -> dict[str, Any]:
         try:
             return self.build_payload(hire)

@@ -124,6 +124,14 @@ class BambooHRConnector:
         auth = basic_auth(self._usable_credentials())
         return send_json(self._http, request, api_base=self._url(""), auth=auth)
 
+    def check(self) -> int:
+        """``GET .../meta/fields`` (the account's field list, JSON): any API key that can log in may read it."""
+        url = self._url("/meta/fields")
+        auth = basic_auth(self._usable_credentials())
+        response = send(self._http, "GET", url, write=False, auth=auth, headers={"Accept": "application/json"})
+        raise_for_response(response, operation="lookup")
+        return response.status_code
+
     # -- HTTP --------------------------------------------------------------------------------------------------------
 
     def _email_field(self) -> str | None:

@@ -124,6 +124,10 @@ class BobConnector:
         auth = basic_auth(self._usable_credentials())
         return send_json(self._http, request, api_base=self._url("/v1"), auth=auth)
 
+    def check(self) -> int:
+        """``GET /v1/company/named-lists``: the company's lists (departments, sites), a read every push needs."""
+        return self._call("GET", "/v1/company/named-lists", json_body=None, write=False).status_code
+
     def _adopt_same_email(self, payload: dict[str, Any], refused: RejectedError) -> RemoteRef | None:
         """The employee Bob already has under the payload's email, brought up to date; None if there is none."""
         email = payload.get("email")

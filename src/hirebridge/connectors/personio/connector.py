@@ -132,6 +132,10 @@ class PersonioConnector:
 
     # -- reads -------------------------------------------------------------------------------------------------------
 
+    def check(self) -> int:
+        """A token (``POST /v1/auth``) unless the store has one, then ``GET /v1/company/employees?limit=1``."""
+        return self._call("GET", "/v1/company/employees", write=False, params={"limit": "1"}).status_code
+
     def _email(self, hire: Hire) -> str | None:
         try:
             email = self.build_payload(hire)["employee"].get("email")

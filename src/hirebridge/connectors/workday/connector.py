@@ -38,6 +38,7 @@ from hirebridge.connectors.transport import USER_AGENT
 from hirebridge.connectors.workday import soap
 from hirebridge.connectors.workday.auth import WorkdayCredentials
 from hirebridge.connectors.workday.mapping import (
+    BSVC,
     VERSION,
     WorkdaySettings,
     applicant_id,
@@ -150,6 +151,18 @@ class WorkdayConnector:
             raise from_transport_error(exc, write=True) from exc
 
     # -- the operations ----------------------------------------------------------------------------------------------
+
+    def check(self) -> int:
+        """``Get_Applicants`` of one pre-hire (Response_Filter Count 1, references only) on the Staffing service the
+        pushes use: authenticated by the same WS-Security header, reading nothing but one reference."""
+        request = etree.Element(q("Get_Applicants_Request"), {q("version"): VERSION}, nsmap={"wd": BSVC})
+        response_filter = etree.SubElement(request, q("Response_Filter"))
+        etree.SubElement(response_filter, q("Page")).text = "1"
+        etree.SubElement(response_filter, q("Count")).text = "1"
+        group = etree.SubElement(request, q("Response_Group"))
+        etree.SubElement(group, q("Include_Reference")).text = "true"
+        self._call(request, write=False)
+        return 200  # soap.call raises for every other answer
 
     def _put(self, payload: Mapping[str, Any], pre_hire: str) -> RemoteRef:
         """Put_Applicant: ours by our Applicant_ID (add or update), another by its reference (update)."""

@@ -72,6 +72,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hirebridge.sandbox.bamboohr import render
 from hirebridge.sandbox.bamboohr.fields import (
     MAX_FIELDS_PER_REQUEST,
+    READ_ONLY,
+    WRITABLE,
     BambooError,
     field_meta,
     parse_employee_body,
@@ -302,7 +304,14 @@ def _build_vendor_routers(gate: _Gate, state: BambooState, faults: Faults) -> tu
         ]
         return render.table("report", fields, rows, output=output, title=wanted.title)
 
+    async def meta_fields(company_domain: str, request: Request) -> Response:
+        if (refused := await gate.check(request, company_domain)) is not None:
+            return refused
+        listed = [meta for f in [*WRITABLE, *READ_ONLY] if (meta := field_meta(f)) is not None]
+        return render.meta_fields(listed, as_json=_wants_json(request))
+
     for suffix in ("", "/"):
+        router.add_api_route("/meta/fields" + suffix, meta_fields, methods=["GET"])
         router.add_api_route("/employees" + suffix, create_employee, methods=["POST"])
         router.add_api_route("/employees/directory" + suffix, directory, methods=["GET"])
         router.add_api_route("/employees/{employee_id}" + suffix, get_employee, methods=["GET"])
@@ -328,7 +337,11 @@ def _build_vendor_routers(gate: _Gate, state: BambooState, faults: Faults) -> tu
     async def m_report(request: Request) -> Response:
         return await custom_report(_host_domain(request, gate.domain), request)
 
+    async def m_meta_fields(request: Request) -> Response:
+        return await meta_fields(_host_domain(request, gate.domain), request)
+
     for suffix in ("", "/"):
+        modern.add_api_route("/meta/fields" + suffix, m_meta_fields, methods=["GET"])
         modern.add_api_route("/employees" + suffix, m_create, methods=["POST"])
         modern.add_api_route("/employees/directory" + suffix, m_directory, methods=["GET"])
         modern.add_api_route("/employees/{employee_id}" + suffix, m_get, methods=["GET"])

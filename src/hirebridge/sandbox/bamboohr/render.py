@@ -44,6 +44,18 @@ def employee(row: Row, *, as_json: bool) -> Response:
     return _xml(root)
 
 
+def meta_fields(fields: list[dict[str, str]], *, as_json: bool) -> Response:
+    """``GET /v1/meta/fields`` (docs "Get a list of fields"): ``[{"id", "name", "type", "alias"}]`` in JSON, else
+    ``<fields><field id type alias>Name</field></fields>``. Ids here are the numbers of the list, aliases the names."""
+    listed = [{"id": str(n), "name": f["name"], "type": f["type"], "alias": f["id"]} for n, f in enumerate(fields, 1)]
+    if as_json:
+        return _json(listed)
+    root = ET.Element("fields")
+    for f in listed:
+        ET.SubElement(root, "field", id=f["id"], type=f["type"], alias=f["alias"]).text = f["name"]
+    return _xml(root)
+
+
 def table(
     kind: str,
     fields: list[dict[str, str]],

@@ -1,0 +1,238 @@
+"""One push as the console and ``hirebridge pushes show`` present it: its job, every attempt, the payload it sent.
+
+Attempt records hold each exchange with the HRIS as the transport recorded it (headers dropped, SOAP passwords
+redacted). Token requests carry client secrets in their bodies and their answers carry access tokens, so everything
+shown here passes through ``redact`` once more: any JSON member, form field or XML element whose name says secret,
+password, token or key is replaced by ``[redacted]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hirebridge.connectors.base import REDACTED
+from hirebridge.db.types import iso
+from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
+from hirebridge.hris.models import HrisPush, RemoteRecord
+from hirebridge.hris.push import KIND as PUSH_JOB_KIND
+
+if TYPE_CHECKING:
+    from hirebridge.hris.operations import PushSummary
+
+MAX_ATTEMPTS_SHOWN = 100
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+# Calls that are not the hire's payload: token requests and look-ups.
+_NOT_PAYLOAD = re.compile(r"/(auth|token|oauth2?|reports/custom|people/search)(/|$|\?)|applicant\.onboard/meta", re.I)
+_SECRET_NAME = re.compile(r"secret|password|passwd|token|api[_-]?key|authorization|private[_-]?key|assertion", re.I)
+_SECRET_XML = re.compile(
+    rb"(<(?:[\w-]+:)?(?:[\w-]*(?:Password|Secret|Token))\b[^>]*>)[^<]*(</)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: str
+    state: str  # pending, running, succeeded, failed, cancelled
+    attempts: int  # spent attempts (waits excluded)
+    waits: int
+    max_attempts: int
+    next_attempt_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class AttemptInfo:
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    outcome: str | None  # succeeded, retry, rejected, auth, unknown, waited, interrupted; None while running
+    http_status: int | None
+    message: str | None  # the HRIS's message
+    worker: str
+    exchanges: list[dict[str, Any]] = field(default_factory=list)  # redacted
+
+
+@dataclass(frozen=True)
+class PushDetail:
+    push: PushSummary
+    jobs: list[JobInfo]
+    attempts: list[AttemptInfo]  # oldest first
+    payload: dict[str, Any] | None  # {"method", "url", "status", "body", "attempt"}: the last write sent, redacted
+    remote_id: str | None  # the HRIS's record of this candidate on this connection (now)
+    remote_kind: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.push.as_json(),
+            "jobs": [
+                {
+                    "id": j.id,
+                    "state": j.state,
+                    "attempts": j.attempts,
+                    "waits": j.waits,
+                    "maxAttempts": j.max_attempts,
+                    "nextAttemptAt": iso(j.next_attempt_at),
+                    "leaseOwner": j.lease_owner,
+                    "leaseExpiresAt": iso(j.lease_expires_at),
+                    "lastError": j.last_error,
+                }
+                for j in self.jobs
+            ],
+            "attemptLog": [
+                {
+                    "number": a.number,
+                    "startedAt": iso(a.started_at),
+                    "finishedAt": iso(a.finished_at),
+                    "durationMs": a.duration_ms,
+                    "outcome": a.outcome,
+                    "httpStatus": a.http_status,
+                    "message": a.message,
+                    "worker": a.worker,
+                    "exchanges": a.exchanges,
+                }
+                for a in self.attempts
+            ],
+            "payloadSent": self.payload,
+            "remoteRecord": {"remoteId": self.remote_id, "kind": self.remote_kind} if self.remote_id else None,
+        }
+
+
+def read_detail(session: Session, push: HrisPush, summary: PushSummary) -> PushDetail:
+    jobs = list(
+        session.scalars(
+            select(DeliveryJob)
+            .where(DeliveryJob.subject_id == push.id, DeliveryJob.kind == PUSH_JOB_KIND)
+            .order_by(DeliveryJob.created_at)
+        )
+    )
+    rows = session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.job_id.in_([j.id for j in jobs]))
+        .order_by(DeliveryAttempt.started_at.desc(), DeliveryAttempt.number.desc())
+        .limit(MAX_ATTEMPTS_SHOWN)
+    ).all()
+    attempts = [_attempt(a) for a in reversed(rows)]
+    remote = session.scalars(
+        select(RemoteRecord).where(
+            RemoteRecord.connection_id == push.connection_id, RemoteRecord.candidate_id == push.candidate_id
+        )
+    ).first()
+    return PushDetail(
+        push=summary,
+        jobs=[_job(j) for j in jobs],
+        attempts=attempts,
+        payload=_payload_sent(attempts),
+        remote_id=remote.remote_id if remote is not None else push.remote_id,
+        remote_kind=remote.remote_kind if remote is not None else None,
+    )
+
+
+def _job(job: DeliveryJob) -> JobInfo:
+    return JobInfo(
+        id=job.id,
+        state=job.state.value,
+        attempts=job.attempts - job.waits,
+        waits=job.waits,
+        max_attempts=job.max_attempts,
+        next_attempt_at=job.next_attempt_at if job.state.value == "pending" else None,
+        lease_owner=job.lease_owner,
+        lease_expires_at=job.lease_expires_at,
+        last_error=job.last_error,
+    )
+
+
+def _attempt(attempt: DeliveryAttempt) -> AttemptInfo:
+    duration = None
+    if attempt.finished_at is not None:
+        duration = round((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
+    return AttemptInfo(
+        number=attempt.number,
+        started_at=attempt.started_at,
+        finished_at=attempt.finished_at,
+        duration_ms=duration,
+        outcome=attempt.outcome,
+        http_status=attempt.http_status,
+        message=attempt.message,
+        worker=attempt.worker,
+        exchanges=[redact_exchange(e) for e in attempt.exchanges or [] if isinstance(e, dict)],
+    )
+
+
+def _payload_sent(attempts: list[AttemptInfo]) -> dict[str, Any] | None:
+    for attempt in reversed(attempts):
+        for exchange in reversed(attempt.exchanges):
+            method = str(exchange.get("method") or "").upper()
+            url = str(exchange.get("url") or "")
+            if method in WRITE_METHODS and not _NOT_PAYLOAD.search(urlsplit(url).path):
+                return {
+                    "method": method,
+                    "url": url,
+                    "status": exchange.get("status"),
+                    "body": _parsed(exchange.get("request_body")),
+                    "attempt": attempt.number,
+                }
+    return None
+
+
+def redact_exchange(exchange: dict[str, Any]) -> dict[str, Any]:
+    """A recorded exchange with every secret-looking value of its bodies (and URL query) replaced by REDACTED."""
+    shown = dict(exchange)
+    for key in ("request_body", "response_body"):
+        value = shown.get(key)
+        if isinstance(value, str):
+            shown[key] = redact_text(value)
+    url = shown.get("url")
+    if isinstance(url, str) and "?" in url:
+        parts = urlsplit(url)
+        query = [(k, REDACTED if _SECRET_NAME.search(k) else v) for k, v in parse_qsl(parts.query, True)]
+        shown["url"] = parts._replace(query=urlencode(query, safe="$/'= ")).geturl()
+    return shown
+
+
+def redact_text(text: str) -> str:
+    """JSON with secret members redacted, a form body with secret fields redacted, or XML with secret elements."""
+    stripped = text.strip()
+    if stripped[:1] in "{[":
+        try:
+            return json.dumps(redact_value(json.loads(stripped)))
+        except ValueError:
+            pass  # clipped JSON: fall through to the textual rules
+    if stripped.startswith("<"):
+        return _SECRET_XML.sub(rb"\1[redacted]\2", text.encode()).decode("utf-8", errors="replace")
+    if "=" in stripped and " " not in stripped:
+        pairs = parse_qsl(stripped, keep_blank_values=True)
+        if pairs:
+            return urlencode([(k, REDACTED if _SECRET_NAME.search(k) else v) for k, v in pairs])
+    return re.sub(r'("[^"]*(?:secret|password|token|key)[^"]*"\s*:\s*)"[^"]*"', rf'\1"{REDACTED}"', text, flags=re.I)
+
+
+def redact_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if _SECRET_NAME.search(str(k)) and not isinstance(v, dict | list) else redact_value(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    return value
+
+
+def _parsed(body: Any) -> Any:
+    if not isinstance(body, str):
+        return body
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
