@@ -1,4 +1,5 @@
-"""The FastAPI application: both API surfaces, the candidate pages, health, and background machinery."""
+"""The FastAPI application: both API surfaces, the candidate pages, health and metrics (``observability``), and
+background machinery."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hirebridge import __version__, openapi
@@ -28,6 +28,7 @@ log = logging.getLogger("hirebridge")
 # Each capability contributes one router. Listed by module path so that a capability can be absent while it is
 # being built without breaking the others.
 ROUTERS = (
+    "hirebridge.observability.endpoints:router",  # /healthz, /readyz, /metrics
     "hirebridge.partner.api:router",
     "hirebridge.assessments.pages:router",
     "hirebridge.ats.api:router",
@@ -36,6 +37,7 @@ ROUTERS = (
     "hirebridge.ats.hris_passthrough:router",
     "hirebridge.ats.webhooks_api:router",
     "hirebridge.partner.webhooks_api:router",
+    "hirebridge.console.routes:router",
 )
 
 
@@ -79,12 +81,6 @@ def create_app(runtime: Runtime, *, background: Callable[[Runtime], Callable[[],
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        with runtime.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
 
     for router in _load_routers():
         app.include_router(router)  # type: ignore[arg-type]

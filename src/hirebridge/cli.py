@@ -85,7 +85,15 @@ def _settings(demo: bool | None = None) -> Settings:
 def _configure_logging(settings: Settings) -> None:
     from hirebridge.logsetup import configure
 
-    configure(settings.log_level, sys.stderr)
+    configure(settings.log_level, sys.stderr, settings.log_format)
+
+
+def _metrics_setup(settings: Settings, *, clean: bool) -> None:
+    """Prometheus multiprocess mode when HIREBRIDGE_METRICS_DIR (or PROMETHEUS_MULTIPROC_DIR) is set, before any
+    metric is recorded; `serve` first removes the files of processes no longer running (docs/observability.md)."""
+    from hirebridge.observability.metrics import setup_multiprocess
+
+    setup_multiprocess(settings, clean=clean)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -120,6 +128,7 @@ def serve(
     if workers is not None:
         settings = settings.model_copy(update={"workers_in_process": workers})
     _configure_logging(settings)
+    _metrics_setup(settings, clean=True)
     from hirebridge.preflight import PreflightError, check_ports, hold_demo_lock
 
     release_demo_lock = None
@@ -154,6 +163,7 @@ def worker(
 
     settings = _settings()
     _configure_logging(settings)
+    _metrics_setup(settings, clean=False)
     runtime = _runtime(settings)
     run_worker_process(runtime, threads, lease_seconds=settings.lease_seconds)
     runtime.close()

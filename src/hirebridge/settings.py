@@ -7,6 +7,7 @@ import functools
 import math
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr
@@ -79,6 +80,25 @@ class Settings(BaseSettings):
         default=300.0, gt=0, le=86400, description="The sliding window of the two limits above."
     )
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one human-readable line per record; json: one JSON object per line with time, level, "
+        "logger, message and the request id, job, push, organization and HRIS in hand (docs/observability.md).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Bearer token that GET /metrics requires; /metrics answers 404 while it is unset (demo mode "
+        "generates one in the data directory).",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Directory where every hirebridge process on this machine writes its metrics, so that /metrics "
+        "adds up all API and worker processes (Prometheus multiprocess mode). Unset: each process reports its own.",
+    )
+    readyz_requires_workers: bool = Field(
+        default=True, description="Whether GET /readyz also requires a worker process with a recent heartbeat."
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -32,6 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hirebridge.errors import AppError, FieldError, ValidationFailed
 from hirebridge.http import field_path, reason_for, text_problem
+from hirebridge.observability import context as log_context
+from hirebridge.observability import metrics
 from hirebridge.runtime import Runtime
 
 log = logging.getLogger("hirebridge.http")
@@ -66,6 +68,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         rid = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        reset_log_context = log_context.bind(request_id=rid)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -101,6 +104,8 @@ class RequestContextMiddleware:
                 (time.perf_counter() - started) * 1000,
                 rid,
             )
+            metrics.observe_request(scope["method"], _route_template(scope), status, time.perf_counter() - started)
+            reset_log_context()
 
 
 def _route_template(scope: Scope) -> str:

@@ -23,6 +23,7 @@ from hirebridge.delivery.engine import add_wake_event, claim, execute, remove_wa
 from hirebridge.delivery.handlers import JobContext, load_handler_modules, registered_kinds
 from hirebridge.delivery.heartbeat import HEARTBEAT_SECONDS, beat, forget
 from hirebridge.delivery.lease import LeaseLost
+from hirebridge.observability.jobs import run_job
 from hirebridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class Worker:
             with self._in_hand_lock:
                 self._in_hand[index] = ctx
             try:
-                execute(ctx)
+                run_job(execute, ctx)  # with its log context and metrics (observability.jobs)
             except Exception:
                 # Recording the outcome failed (database gone?): the lease will expire and the job be reclaimed.
                 log.exception("delivery worker %s could not record job %s (%s)", worker_id, ctx.job_id, ctx.kind)

@@ -49,6 +49,7 @@ from hirebridge.hris import events
 from hirebridge.hris.hire import HireDataMissing, build_hire
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord, upsert_remote_record
 from hirebridge.hris.tokens import DbTokenStore
+from hirebridge.observability import context as log_context
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
@@ -154,6 +155,7 @@ def run_push(ctx: JobContext) -> Outcome:
     if not isinstance(plan_or_outcome, _Plan):
         return plan_or_outcome
     plan = plan_or_outcome
+    log_context.bind(hris=plan.system)  # for the job's log lines and metrics; run_job restores it
     try:
         credentials = ctx.runtime.cipher.decrypt_json(plan.credentials_encrypted)
     except DecryptionError as exc:
