@@ -11,14 +11,19 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from hirebridge.core.cli_import import app as candidates_app
 from hirebridge.hris.cli import app as connections_app
 from hirebridge.hris.cli import pushes_app
+from hirebridge.hris.cli_pushes import register as register_push_commands
+from hirebridge.orgs.cli import partner_clients_app
+from hirebridge.orgs.cli import register as register_key_commands
+from hirebridge.orgs.cli_users import app as users_app
 from hirebridge.partner.cli import register as register_partner_commands
 from hirebridge.settings import MissingSecretError, Settings
 
 # Which commands touch the database: only `serve` and `db ...` may create one; the others refuse to make a new, empty
 # SQLite file in whatever directory they are run from.
-NO_DATABASE = {"keys", "sandbox"}
+NO_DATABASE = {"keys generate", "sandbox"}  # a group's name alone: all its commands; "group command": that one
 CREATES_DATABASE = {"serve", "db"}
 NEEDS_SECRETS = {"worker", "connections", "pushes"}  # their secrets are checked first, as before
 
@@ -29,14 +34,18 @@ class _Hirebridge(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
         args = [*getattr(ctx, "_protected_args", []), *ctx.args]
         if args and args[0] in self.list_commands(ctx) and not {"--help", "-h"} & set(args):
-            _check_database(args[0])
+            group = getattr(self.get_command(ctx, args[0]), "commands", None)
+            if group is None:
+                _check_database(args[0])
+            elif len(args) > 1 and args[1] in group:  # (a group without its command only prints its help)
+                _check_database(args[0], args[1])
         return super().invoke(ctx)
 
 
-def _check_database(command: str) -> None:
+def _check_database(command: str, subcommand: str | None = None) -> None:
     from hirebridge.preflight import PreflightError, describe_database, require_existing_database
 
-    if command in NO_DATABASE:
+    if command in NO_DATABASE or f"{command} {subcommand}" in NO_DATABASE:
         return
     settings = _settings()
     if command == "serve":
@@ -64,13 +73,18 @@ app = typer.Typer(
 )
 orgs_app = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-keys_app = typer.Typer(help="Secrets for the service's environment.", no_args_is_help=True)
+keys_app = typer.Typer(help="ATS API keys, and secrets for the service's environment.", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(connections_app, name="connections")
 app.add_typer(pushes_app, name="pushes")
+app.add_typer(partner_clients_app, name="partner-clients")
+app.add_typer(users_app, name="users")
+app.add_typer(candidates_app, name="candidates")
 register_partner_commands(orgs_app)
+register_push_commands(pushes_app, connections_app)
+register_key_commands(keys_app)
 
 console = Console(stderr=True, soft_wrap=True)
 
