@@ -97,7 +97,7 @@ class Cluster:
         self._stop(workers)
 
     def close(self) -> None:
-        self._stop(self.processes)
+        self._stop(list(self.processes))  # a copy: _stop removes from the list it walks
         self.runtime.close()
 
     def _stop(self, processes: list[subprocess.Popen[bytes]]) -> None:

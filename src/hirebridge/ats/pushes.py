@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hirebridge.ats import idempotency
 from hirebridge.ats.serializers import iso
 from hirebridge.connectors.registry import display_name
 from hirebridge.core.models import Application, Offer, OfferStatus
@@ -71,6 +72,8 @@ class Verdict:
 
 
 def push_to_hris(runtime: Runtime, organization_id: str, body: PushToHrisBody, requested_by: str) -> Verdict:
+    if (started := idempotency.started()) is not None:  # a dead request under this Idempotency-Key started it
+        return _await_verdict(runtime, organization_id, started)
     with runtime.transaction() as session:
         _require_beta(session, organization_id)
         info = resolve_system(body.system, "externalSystem")
@@ -78,10 +81,13 @@ def push_to_hris(runtime: Runtime, organization_id: str, body: PushToHrisBody, r
         partner_id = str(body.integrationPartnerId) if body.integrationPartnerId else None
         connection = _connection(session, organization_id, info.system, partner_id)
         push_id = _start(session, application, connection, requested_by)
+        idempotency.link(session, push_id)
     return _await_verdict(runtime, organization_id, push_id)
 
 
 def retry_push(runtime: Runtime, organization_id: str, push_id: str, requested_by: str) -> Verdict:
+    if (started := idempotency.started()) is not None:
+        return _await_verdict(runtime, organization_id, started)
     with runtime.transaction() as session:
         failed = _push(session, organization_id, push_id)
         if failed.state != PushState.FAILED:
@@ -100,6 +106,7 @@ def retry_push(runtime: Runtime, organization_id: str, push_id: str, requested_b
         if not connection.is_enabled:
             raise _disabled(connection)
         new_id = _start(session, application, connection, requested_by)
+        idempotency.link(session, new_id)
     return _await_verdict(runtime, organization_id, new_id)
 
 
