@@ -114,4 +114,3 @@ def authenticate(session: Session, email: str, password: str) -> ConsoleUser | N
         user.password_hash = hash_password(password)
     user.last_sign_in_at = utcnow()
     return user
-
