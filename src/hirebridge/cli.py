@@ -52,7 +52,12 @@ def _check_database(command: str, subcommand: str | None = None) -> None:
         return  # its banner names the database, after the ports are checked
     if command in NEEDS_SECRETS and not settings.demo:  # (demo mode would write its keys: not before the check)
         _runtime(settings).close()  # a missing or unusable secret is the first thing to fix
-    console.print(f"hirebridge: database {describe_database(settings)}", highlight=False)
+    if settings.log_format == "json":  # stderr stays one JSON object per line
+        from hirebridge.logsetup import json_line
+
+        print(json_line("INFO", "hirebridge.cli", f"database {describe_database(settings)}"), file=sys.stderr)
+    else:
+        console.print(f"hirebridge: database {describe_database(settings)}", highlight=False)
     if command not in CREATES_DATABASE:
         try:
             require_existing_database(settings)

@@ -35,16 +35,25 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line (see the module docstring)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(context.current())
-        if record.exc_info and record.exc_info[1] is not None:
-            entry["exception"] = withheld_traceback(record.exc_info[1])
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        exception = record.exc_info[1] if record.exc_info else None
+        return json_line(record.levelname, record.name, record.getMessage(), record.created, exception)
+
+
+def json_line(
+    level: str, logger: str, message: str, created: float | None = None, exception: BaseException | None = None
+) -> str:
+    """One log record as a JSON object, with the bound context (``observability.context``)."""
+    moment = datetime.fromtimestamp(created, UTC) if created is not None else datetime.now(UTC)
+    entry: dict[str, object] = {
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "level": level,
+        "logger": logger,
+        "message": message,
+    }
+    entry.update(context.current())
+    if exception is not None:
+        entry["exception"] = withheld_traceback(exception)
+    return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def withheld_traceback(exc: BaseException) -> str:

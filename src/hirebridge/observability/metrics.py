@@ -42,7 +42,8 @@ ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes, for any Prometheus
 UNKNOWN = "unknown"
 
-disable_created_metrics()  # no *_created samples: they double the exposition and nothing here reads them
+# No *_created samples: they double the exposition and nothing here reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry()  # this process's own metrics (single-process mode)
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
