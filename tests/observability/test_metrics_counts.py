@@ -1,0 +1,87 @@
+"""/metrics of a real `hirebridge serve` process (API and delivery workers in one process) moves by exactly what was
+done: 3 hires pushed to a BambooHR simulator that succeed and 1 it refuses (a second employee with the same work
+email: 409), each announced by a pushToHRIS webhook. Read before, act, read after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hirebridge.db.migrate import upgrade
+from tests.observability.scenario import scenario
+from tests.observability.support import ObservedCluster, Samples, delta, value, wait_until
+from tests.support.databases import fresh_database
+
+PUSH_ROUTE = "/candidate.pushToHris"
+OUTCOMES = ("succeeded", "failed")
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[ObservedCluster]:
+    with fresh_database() as url:
+        upgrade(url)
+        cluster = ObservedCluster(url, tmp_path)
+        try:
+            cluster.start_serve(workers=2)
+            yield cluster
+        finally:
+            cluster.close()
+
+
+def test_counters_move_by_exactly_the_pushes_made(deployment: ObservedCluster) -> None:
+    with scenario(deployment.runtime, deployment.api_url) as hires:
+        first = hires.hiring()
+        hirings = [first, hires.hiring(), hires.hiring()]
+        twin = hires.hiring(email=first.email)  # BambooHR refuses a second employee with the same work email
+
+        before = deployment.scrape()
+        results = [hires.push(hiring) for hiring in hirings]
+        refused = hires.push(twin)
+        hires.webhooks_received(4)
+
+        def settled() -> Samples | None:
+            # A worker counts an attempt right after recording it; the push reads as ended a moment before that.
+            now = deployment.scrape()
+            pushes = sum(delta(before, now, "hirebridge_pushes_total", hris="bamboohr", outcome=o) for o in OUTCOMES)
+            hooks = delta(before, now, "hirebridge_webhook_deliveries_total", outcome="succeeded")
+            return now if pushes >= 4 and hooks >= 4 else None
+
+        after: Samples = wait_until(settled, 30, "the counters of 4 pushes and 4 webhooks")
+
+    assert [r["state"] for r in results] == ["succeeded"] * 3
+    assert refused["state"] == "failed"
+    assert "already exists" in refused["errorMessage"]
+
+    assert delta(before, after, "hirebridge_pushes_total", hris="bamboohr", outcome="succeeded") == 3
+    assert delta(before, after, "hirebridge_pushes_total", hris="bamboohr", outcome="failed") == 1
+    assert delta(before, after, "hirebridge_push_attempts_total", hris="bamboohr", outcome="succeeded") == 3
+    assert delta(before, after, "hirebridge_push_attempts_total", hris="bamboohr", outcome="rejected") == 1
+    assert delta(before, after, "hirebridge_push_attempt_duration_seconds_count", hris="bamboohr") == 4
+    assert delta(before, after, "hirebridge_push_attempt_duration_seconds_sum", hris="bamboohr") > 0
+    # Each push made at least its create call; every one of those calls is timed.
+    assert delta(before, after, "hirebridge_hris_request_duration_seconds_count", hris="bamboohr") >= 4
+    assert delta(before, after, "hirebridge_webhook_deliveries_total", outcome="succeeded") == 4
+    assert delta(before, after, "hirebridge_webhook_deliveries_total", outcome="retry") == 0
+    # Nothing was counted under an unknown HRIS or with another outcome.
+    names = ("hirebridge_pushes_total", "hirebridge_push_attempts_total")
+    moved = {
+        (name, labels)
+        for (name, labels), number in after.items()
+        if name in names and number != before.get((name, labels), 0.0)
+    }
+    assert {dict(labels)["hris"] for _, labels in moved} == {"bamboohr"}
+    assert {dict(labels)["outcome"] for _, labels in moved} == {"succeeded", "failed", "rejected"}
+
+    # Ashby answers a refused push with HTTP 200 (success: false): 4 calls, by route template.
+    assert delta(before, after, "hirebridge_http_requests_total", method="POST", route=PUSH_ROUTE, status="200") == 4
+    assert delta(before, after, "hirebridge_http_request_duration_seconds_count", method="POST", route=PUSH_ROUTE) == 4
+
+    # The queue is empty again and the serve process's workers are beating.
+    for kind in ("hris_push", "webhook"):
+        for state in ("pending", "running"):
+            assert value(after, "hirebridge_queue_jobs", kind=kind, state=state) == 0
+        assert value(after, "hirebridge_queue_due_jobs", kind=kind) == 0
+    assert value(after, "hirebridge_workers_alive") == 1
+    assert value(after, "hirebridge_metrics_database_up") == 1
