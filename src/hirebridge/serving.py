@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hirebridge.observability.endpoints import banner_lines as metrics_banner_lines
 from hirebridge.orgs.service import IssuedCredentials, demo_organization
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
@@ -175,6 +176,7 @@ def print_banner(settings: Settings, host: str, port: int, demo: DemoInfo | None
     lines = [
         f"hirebridge listening on {url}  (database: {database})",
         f"  API docs: {url}/docs    health: {url}/healthz",
+        *metrics_banner_lines(settings, url),  # readiness, and how to scrape /metrics (observability.endpoints)
     ]
     if demo is not None:
         c = demo.credentials
