@@ -113,15 +113,19 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(ENV) or None
 
 
-def setup_multiprocess(settings: Settings, *, clean: bool = False) -> Path | None:
-    """Turn on multiprocess mode when ``HIREBRIDGE_METRICS_DIR`` (or ``PROMETHEUS_MULTIPROC_DIR``) is set; returns
-    the directory, or None (each process keeps its own metrics). Call before the first sample is recorded; the
-    variable is exported so that processes this one starts inherit it."""
+def setup_multiprocess(settings: Settings, *, clean: bool = False, processes: int = 1) -> Path | None:
+    """Turn on multiprocess mode when ``HIREBRIDGE_METRICS_DIR`` (or ``PROMETHEUS_MULTIPROC_DIR``) is set, or when
+    this command starts several API ``processes`` (then in ``<data dir>/metrics`` unless set); returns the directory,
+    or None (each process keeps its own metrics). Call before the first sample is recorded and before starting other
+    processes: the variable is exported, so processes this one starts inherit it."""
     if settings.metrics_dir is not None:
         directory = settings.metrics_dir.resolve()
         os.environ[ENV] = str(directory)
     elif multiprocess_dir() is not None:
         directory = Path(str(multiprocess_dir())).resolve()
+    elif processes > 1:
+        directory = (settings.data_dir / "metrics").resolve()
+        os.environ[ENV] = str(directory)
     else:
         return None
     directory.mkdir(parents=True, exist_ok=True)
