@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
+from uuid import UUID
 
 from sqlalchemy import CursorResult, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,7 @@ from hirebridge.ats import pushes as ats_pushes
 from hirebridge.connectors.registry import display_name
 from hirebridge.core.models import Candidate
 from hirebridge.db.types import iso, utcnow
+from hirebridge.delivery.handlers import load_handler_modules
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.errors import AppError, BusinessRuleViolation, FieldError, NotFound, ValidationFailed
 from hirebridge.hris import events
@@ -167,6 +169,8 @@ def list_pushes(
     if hris is not None:
         query = query.where(HrisConnection.system == hris.strip().lower())
     if connection_id is not None:
+        if not _is_uuid(connection_id):
+            raise _invalid("connection_id", "must be a connection id (a UUID)")
         query = query.where(HrisPush.connection_id == connection_id)
     if since is not None:
         query = query.where(HrisPush.created_at >= since)
@@ -187,7 +191,7 @@ def list_pushes(
 
 def get_push(session: Session, organization_id: str, push_id: str) -> PushDetail:
     """The push, its job(s), every attempt with the HRIS's status and message, the payload it sent (redacted), the
-    remote record id."""
+    remote record id. A malformed id is not found either."""
     push = _owned_push(session, organization_id, push_id)
     return read_detail(session, push, summary(session, push))
 
@@ -256,6 +260,7 @@ def cancel_push(session: Session, organization_id: str, push_id: str, *, runtime
     if changed != 1:  # cannot happen while its job was pending; never leave the two disagreeing
         raise _not_cancellable("changing state")
     session.expire(push)
+    load_handler_modules()  # the subscribers (the ATS's pushToHRIS webhook) in this process too, a CLI's included
     events.push_finished(runtime, session, organization_id, push.id)
     return summary(session, push)
 
@@ -276,7 +281,7 @@ def retry_failed_for_connection(
     not stop the others). A hire pushed again since its failure (queued, running or succeeded) is left alone."""
     with session_factory() as session:
         get_organization(session, organization_id)
-        connection = session.get(HrisConnection, connection_id)
+        connection = session.get(HrisConnection, connection_id) if _is_uuid(connection_id) else None
         if connection is None or connection.organization_id != organization_id:
             raise NotFound("HRIS connection not found.", code="hris_connection_not_found")
         latest = (
@@ -318,7 +323,7 @@ def _rowcount(session: Session, statement: Update) -> int:
 
 
 def _owned_push(session: Session, organization_id: str, push_id: str) -> HrisPush:
-    push = session.get(HrisPush, push_id)
+    push = session.get(HrisPush, push_id) if _is_uuid(push_id) else None
     if push is None or push.organization_id != organization_id:
         raise NotFound("HRIS push not found.", code="hris_push_not_found")
     return push
@@ -360,11 +365,21 @@ def _candidate_matches(text: str) -> Any:
         raise _invalid("candidate", f"must be at most {MAX_CANDIDATE_QUERY_CHARS} characters")
     pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     full_name = func.lower(func.coalesce(Candidate.first_name, "") + " " + func.coalesce(Candidate.last_name, ""))
-    return or_(
-        HrisPush.candidate_id == text.lower(),
+    matches = [
         func.lower(func.coalesce(Candidate.email, "")).like(pattern, escape="\\"),
         full_name.like(pattern, escape="\\"),
-    )
+    ]
+    if _is_uuid(text):
+        matches.append(HrisPush.candidate_id == str(UUID(text)))
+    return or_(*matches)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _encode_cursor(last: PushSummary) -> str:
@@ -376,8 +391,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, last_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(last_id)
-    except (binascii.Error, ValueError, TypeError):
+        return datetime.fromisoformat(created), str(UUID(last_id))
+    except (binascii.Error, ValueError, TypeError, AttributeError):
         raise _invalid("cursor", "is not a cursor this listing gave") from None
 
 
