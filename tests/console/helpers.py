@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from hirebridge.console.users import create_user
 from hirebridge.runtime import Runtime
+from tests.ats.hris_helpers import BAMBOO_CREDENTIALS, call, make_application
 from tests.hardening import sensitive
 
 PASSWORD = "console-password-0123"
@@ -73,3 +76,34 @@ def signed_in(base_url: str, runtime: Runtime, organization_id: str) -> Console:
     answer = sign_in(client, email)
     assert answer.status_code == 303, answer.text
     return Console(client, email)
+
+
+@dataclass
+class FailedPush:
+    push_id: str
+    connection_id: str
+    candidate_id: str
+    application_id: str
+    bamboo_url: str
+
+
+def make_failed_push(
+    ats: httpx.Client, runtime: Runtime, organization_id: str, simulator: Callable[[Any], str]
+) -> FailedPush:
+    """A BambooHR simulator, a connection to it with an API key it refuses, and the push that failed on it (401)."""
+    from hirebridge.sandbox.bamboohr.app import create_app
+
+    domain, key = BAMBOO_CREDENTIALS["companyDomain"], BAMBOO_CREDENTIALS["apiKey"]
+    url = simulator(create_app(company_domain=domain, api_key=key))
+    wrong = {**BAMBOO_CREDENTIALS, "apiKey": "not-the-right-key-000000"}
+    answer = call(
+        ats,
+        "hrisConnection.create",
+        {"system": "bamboohr", "name": "BambooHR", "baseUrl": url, "credentials": wrong, "rateLimitPerSecond": 50},
+    )
+    assert answer["success"] is True, answer
+    hiring = make_application(runtime, organization_id)
+    pushed = call(ats, "candidate.pushToHris", {"applicationId": hiring.application_id, "externalSystem": "bamboohr"})
+    assert pushed["success"] is False, pushed
+    push_id = pushed["errorInfo"]["meta"]["pushId"]
+    return FailedPush(push_id, answer["results"]["id"], hiring.candidate_id, hiring.application_id, url)

@@ -15,8 +15,7 @@ from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
 from tests.ats.hris_helpers import wait_for
-from tests.console.conftest import FailedPush
-from tests.console.helpers import PASSWORD, Console, console_user, csrf_of, sign_in, signed_in
+from tests.console.helpers import PASSWORD, Console, FailedPush, console_user, csrf_of, sign_in, signed_in
 from tests.support.servers import serve
 
 

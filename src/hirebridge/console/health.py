@@ -127,7 +127,7 @@ def latency_by_system(session: Session, organization_id: str) -> list[dict[str, 
 
 
 def queue_depth(session: Session, organization_id: str, hours: int = 24) -> tuple[list[datetime], list[int], int]:
-    """Push jobs waiting or running at the end of each of the last ``hours`` hours, and right now."""
+    """The most push jobs waiting or running at once in each of the last ``hours`` hours, and the number now."""
     now = utcnow()
     first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     rows = session.execute(
@@ -139,7 +139,23 @@ def queue_depth(session: Session, organization_id: str, hours: int = 24) -> tupl
         )
         .limit(MAX_ROWS)
     ).all()
-    ends = [min(first + timedelta(hours=i + 1), now) for i in range(hours)]
-    depth = [sum(1 for c, f, _s in rows if c <= end and (f is None or f > end)) for end in ends]
+    # Sweep the jobs' starts (+1) and ends (-1) in time order; an end sorts before a start at the same instant.
+    changes = sorted(
+        [(created, 1) for created, _f, _s in rows] + [(finished, -1) for _c, finished, _s in rows if finished],
+        key=lambda change: (change[0], change[1]),
+    )
+    peaks = []
+    depth, i = 0, 0
+    for hour in range(hours):
+        start, end = first + timedelta(hours=hour), first + timedelta(hours=hour + 1)
+        while i < len(changes) and changes[i][0] < start:
+            depth += changes[i][1]
+            i += 1
+        peak = depth
+        while i < len(changes) and changes[i][0] < end:
+            depth += changes[i][1]
+            peak = max(peak, depth)
+            i += 1
+        peaks.append(peak)
     current = sum(1 for _c, _f, s in rows if s in ACTIVE_JOB_STATES)
-    return [first + timedelta(hours=i) for i in range(hours)], depth, current
+    return [first + timedelta(hours=i) for i in range(hours)], peaks, current

@@ -121,7 +121,7 @@ def charts_page(request: Request) -> Response:
             totals=totals,
             latency_chart=charts.horizontal("Attempt latency per HRIS, last 24 hours", latency, ["p50", "p95"], "ms"),
             latency=latency,
-            depth_chart=charts.line_hours("Push queue depth at the end of each hour", depth_starts, depth),
+            depth_chart=charts.line_hours("Most pushes waiting or running at once, per hour", depth_starts, depth),
             depth_now=current,
             depth_max=max(depth, default=0),
         )
