@@ -78,7 +78,7 @@ class ObservedCluster(Cluster):
     and each process's stderr (its log) kept apart from its stdout (the banner)."""
 
     def __init__(self, database_url: str, workdir: Path, *, metrics_dir: Path | None = None) -> None:
-        super().__init__(database_url, workdir, lease_seconds=60.0, push_wait_seconds=15.0)
+        super().__init__(database_url, workdir, lease_seconds=60.0, push_wait_seconds=2.0)
         self.token = secrets.token_urlsafe(32)
         self.env.update(
             {

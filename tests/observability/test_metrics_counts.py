@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hirebridge.db.migrate import upgrade
+from tests.ats.hris_helpers import set_faults
 from tests.observability.scenario import scenario
 from tests.observability.support import ObservedCluster, Samples, delta, value, wait_until
 from tests.support.databases import fresh_database
@@ -85,3 +86,41 @@ def test_counters_move_by_exactly_the_pushes_made(deployment: ObservedCluster) -
         assert value(after, "hirebridge_queue_due_jobs", kind=kind) == 0
     assert value(after, "hirebridge_workers_alive") == 1
     assert value(after, "hirebridge_metrics_database_up") == 1
+
+
+def test_hris_throttling_is_counted_as_rate_limit_waits_not_failures(deployment: ObservedCluster) -> None:
+    with scenario(deployment.runtime, deployment.api_url) as hires:
+        before = deployment.scrape()
+        set_faults(hires.simulator_url, throttle_rate=1.0, retry_after_seconds=1)  # every call: 429, Retry-After 1
+        hiring = hires.hiring()
+        answer = hires.ats.post(
+            "/candidate.pushToHris", json={"applicationId": hiring.application_id, "externalSystem": "bamboohr"}
+        ).json()
+        push_id = answer["results"]["id"]
+
+        def throttled_twice() -> bool:
+            waits = delta(
+                before, deployment.scrape(), "hirebridge_rate_limit_waits_total", hris="bamboohr", limiter="hris"
+            )
+            return waits >= 2
+
+        wait_until(throttled_twice, 60, "two throttled attempts counted")
+        set_faults(hires.simulator_url, throttle_rate=0.0)
+        result = hires.finished(push_id)
+        hires.webhooks_received(1)
+
+        def settled() -> Samples | None:
+            now = deployment.scrape()
+            return now if delta(before, now, "hirebridge_pushes_total", hris="bamboohr", outcome="succeeded") else None
+
+        after: Samples = wait_until(settled, 30, "the push counted")
+
+    assert result["state"] == "succeeded"
+    waits = delta(before, after, "hirebridge_rate_limit_waits_total", hris="bamboohr", limiter="hris")
+    assert waits >= 2
+    # Each 429 was a wait, not a spent attempt: the push succeeded at its first attempt, and nothing failed.
+    assert delta(before, after, "hirebridge_push_attempts_total", hris="bamboohr", outcome="waited") == waits
+    assert delta(before, after, "hirebridge_push_attempts_total", hris="bamboohr", outcome="succeeded") == 1
+    assert delta(before, after, "hirebridge_push_attempts_total", hris="bamboohr", outcome="retry") == 0
+    assert delta(before, after, "hirebridge_pushes_total", hris="bamboohr", outcome="failed") == 0
+    assert result["attempts"] == 1
