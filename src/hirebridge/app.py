@@ -35,6 +35,7 @@ ROUTERS = (
     "hirebridge.ats.hris_api:router",
     "hirebridge.ats.hris_preview:router",
     "hirebridge.ats.hris_passthrough:router",
+    "hirebridge.ats.hris_connection_check:router",
     "hirebridge.ats.webhooks_api:router",
     "hirebridge.partner.webhooks_api:router",
     "hirebridge.console.routes:router",

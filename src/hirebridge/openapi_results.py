@@ -125,6 +125,38 @@ class HrisRequestLogEntry(_Object):
     exchanges: list[dict[str, Any]] | None = None
 
 
+class ApiKey(_Object):
+    """hirebridge extension: an ATS API key as ``apiKey.list`` and ``apiKey.revoke`` answer it (never the key)."""
+
+    id: str
+    keyPrefix: str = Field(description="The key's first characters, to tell keys apart.")
+    title: str
+    permissions: list[str]
+    scopes: list[str] = Field(description="The permissions in Ashby's scope spelling (candidates:read).")
+    isActive: bool
+    createdAt: str | None = None
+    revokedAt: str | None = None
+
+
+class ApiKeyCreated(ApiKey):
+    """hirebridge extension: ``apiKey.create``'s answer, the only one that holds the key."""
+
+    key: str = Field(description="The API key: the Basic auth username. Shown once; only its digest is stored.")
+
+
+class HrisConnectionTest(_Object):
+    """hirebridge extension: the outcome of ``hrisConnection.test``'s harmless authenticated call to the HRIS."""
+
+    hrisConnectionId: str
+    system: str
+    ok: bool
+    category: Literal["ok", "credentials", "throttled", "unavailable", "rejected", "unsupported"]
+    httpStatus: int | None = Field(default=None, description="The HRIS's last HTTP status, if it answered.")
+    latencyMs: int
+    message: str = Field(description="What the HRIS answered: its own message when it refused.")
+    testedAt: str | None = None
+
+
 # --- the partner API's answers (Pulsifi's wire shapes: every key is always sent, null when there is no value) ----
 
 
@@ -215,6 +247,9 @@ EXTENSIONS: tuple[type[BaseModel], ...] = (
     HrisPushPreview,
     HrisRequestAnswer,
     HrisRequestLogEntry,
+    HrisConnectionTest,
+    ApiKey,
+    ApiKeyCreated,
     PartnerToken,
     PartnerJob,
     PartnerCandidate,

@@ -2,6 +2,7 @@
 authenticated with the API key as the Basic username (``ats.auth``), answered in Ashby's envelope (``ats.envelope``).
 
     apiKey.info                 apiKeysRead        the calling key: title, createdAt, scopes (never the key)
+    apiKey.create|list|revoke   apiKeysWrite / apiKeysRead  hirebridge extension (``ats.api_keys``)
     candidate.create|info|list|search              candidatesWrite / candidatesRead
     application.create|info|list                   candidatesWrite / candidatesRead
     application.changeStage     candidatesWrite    Ashby's stage move, within the default interview plan
@@ -23,7 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
-from hirebridge.ats import applications, candidates, interview_plans, jobs, offer_process, offers
+from hirebridge.ats import api_keys, applications, candidates, interview_plans, jobs, offer_process, offers
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.common import in_transaction
 from hirebridge.ats.envelope import AtsModel, ok, read_body
@@ -38,6 +39,7 @@ router.include_router(jobs.router)
 router.include_router(offers.router)
 router.include_router(offer_process.router)
 router.include_router(interview_plans.router)
+router.include_router(api_keys.router)
 
 KeysRead = Annotated[ApiCaller, Depends(require("apiKeysRead"))]
 _PERMISSION = re.compile(r"^([a-zA-Z]+?)(Read|Write)$")
