@@ -1,0 +1,186 @@
+"""The report's markdown table: one row per figure, one column per code version, and the ratio after/before."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+Getter = Callable[[dict[str, Any]], float | None]
+
+
+def _load(key: str, field: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, key)
+        value = None if r is None else r.get(field)
+        return None if value is None else float(value)
+
+    return get
+
+
+def _cpu_ms(key: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, key)
+        if not r or not r["requests"] or r.get("server_cpu_s") is None:
+            return None
+        return float(r["server_cpu_s"]) * 1000 / int(r["requests"])
+
+    return get
+
+
+def _per_request(key: str, counter: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, key)
+        if not r or not r["requests"] or not r.get("counters"):
+            return None
+        c = r["counters"]
+        value = c["kinds"].get(counter, 0) if counter == "begin" else c[counter]
+        return float(value) / int(r["requests"])
+
+    return get
+
+
+def _dig(v: dict[str, Any], key: str) -> dict[str, Any] | None:
+    for part in key.split("/"):
+        if not isinstance(v, dict) or part not in v:
+            return None
+        v = v[part]
+    return v if isinstance(v, dict) else None
+
+
+def _worker(run: str, field: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, f"workers/{run}")
+        return None if r is None else float(r[field])
+
+    return get
+
+
+def _share(run: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, f"workers/{run}")
+        return None if r is None else 100 * float(r["rate"]) / float(r["limit"])
+
+    return get
+
+
+def _value(key: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        value = v.get(key)
+        return None if value is None else float(value)
+
+    return get
+
+
+ROWS: list[tuple[str, Getter, str]] = [
+    ("**Candidate create** (`POST /partner/v1.0/workday/candidates`)", lambda v: None, ""),
+    ("server CPU per create, 32 clients (ms)", _cpu_ms("create@32"), ".2f"),
+    ("SQL statements per create", _per_request("count.create", "statements"), ".1f"),
+    ("transactions (BEGIN) / round trips per create", _per_request("count.create", "begin"), ".1f"),
+    ("", _per_request("count.create", "round_trips"), ".1f"),
+    ("creates/s, 1 client", _load("create@1", "rps"), ".0f"),
+    ("p50 / p99, 1 client (ms)", _load("create@1", "p50_ms"), ".1f"),
+    ("", _load("create@1", "p99_ms"), ".1f"),
+    ("creates/s, 32 clients", _load("create@32", "rps"), ".0f"),
+    ("p50 / p99, 32 clients (ms)", _load("create@32", "p50_ms"), ".0f"),
+    ("", _load("create@32", "p99_ms"), ".0f"),
+    ("**`candidate.pushToHris`** (API side, answered `queued`)", lambda v: None, ""),
+    ("server CPU per request, 32 clients (ms)", _cpu_ms("push_api@32"), ".2f"),
+    ("SQL statements per request", _per_request("count.push_api", "statements"), ".1f"),
+    ("requests/s, 32 clients", _load("push_api@32", "rps"), ".0f"),
+    ("p99, 32 clients (ms)", _load("push_api@32", "p99_ms"), ".0f"),
+    ("**Push worker**, 1 process x 32 threads, 50/s limit, HRIS 200 ms", lambda v: None, ""),
+    ("pushes/s", _worker("limited", "rate"), ".1f"),
+    ("share of the 50/s limit (%)", _share("limited"), ".0f"),
+    ("worker CPU per push (ms)", _worker("limited", "cpu_ms_per_push"), ".2f"),
+    ("SQL statements per push", _worker("limited", "statements_per_push"), ".1f"),
+    ("transactions (BEGIN) per push", _worker("limited", "transactions_per_push"), ".1f"),
+    ("failed pushes / HRIS 429s", _worker("limited", "failed"), ".0f"),
+    ("", _worker("limited", "hris_throttled"), ".0f"),
+    ("**Scale-out** (2 CPUs shared by everything)", lambda v: None, ""),
+    ("creates/s, 32 clients, 1 API process", _load("create@32", "rps"), ".0f"),
+    ("creates/s, 32 clients, 2 API processes (`serve --processes 2`)", _load("scale2/create@32", "rps"), ".0f"),
+    ("server CPU per create, 2 API processes (ms)", _cpu_ms("scale2/create@32"), ".2f"),
+    ("pushes/s, 1 worker x 8 threads (100/s limit, HRIS 200 ms)", _worker("scale1", "rate"), ".1f"),
+    ("pushes/s, 2 workers x 8 threads (same)", _worker("scale2", "rate"), ".1f"),
+    ("worker CPU / statements per push, 1 worker x 8 threads", _worker("scale1", "cpu_ms_per_push"), ".2f"),
+    ("", _worker("scale1", "statements_per_push"), ".1f"),
+    ("**Ceilings and idle**", lambda v: None, ""),
+    ("`/healthz`: req/s, 32 clients", _load("healthz@32", "rps"), ".0f"),
+    ("`/healthz`: server CPU per request (ms)", _cpu_ms("healthz@32"), ".2f"),
+    ("`/healthz`: SQL statements per request", _per_request("count.healthz", "statements"), ".1f"),
+    ("idle `serve` (default threads): SQL statements/s", _value("idle_serve_statements_per_s"), ".1f"),
+]
+
+
+def _fmt(values: list[float | None], fmt: str) -> str:
+    return " / ".join("n/a" if x is None or math.isnan(x) else format(x, fmt) for x in values)
+
+
+def _ratio(before: list[float | None], after: list[float | None]) -> str:
+    parts = []
+    for b, a in zip(before, after, strict=True):
+        if a is None or b is None or math.isnan(a) or math.isnan(b) or b == 0:
+            parts.append("n/a")
+        else:
+            parts.append(f"{a / b:.2f}x")
+    return " / ".join(parts)
+
+
+def render(results: dict[str, Any]) -> str:
+    labels = list(results["versions"])
+    versions = [results["versions"][label] for label in labels]
+    lines = [
+        f"Run {results['started']} to {results['finished']} (UTC) on {results['machine']}; PostgreSQL, one fresh "
+        "database per version",
+        "",
+        "| figure | " + " | ".join(labels) + (" | after/before |" if len(labels) == 2 else " |"),
+        "|---|" + "---:|" * (len(labels) + (1 if len(labels) == 2 else 0)),
+    ]
+    rows: list[tuple[str, list[Getter], str]] = []
+    for label, get, fmt in ROWS:
+        if label == "" and rows:
+            rows[-1][1].append(get)
+        else:
+            rows.append((label, [get], fmt))
+    for label, getters, fmt in rows:
+        if not fmt:
+            lines.append(f"| {label} |" + " |" * (len(labels) + (1 if len(labels) == 2 else 0)))
+            continue
+        cells = [[g(v) for g in getters] for v in versions]
+        row = f"| {label} | " + " | ".join(_fmt(c, fmt) for c in cells)
+        if len(labels) == 2:
+            row += f" | {_ratio(cells[0], cells[1])}"
+        lines.append(row + " |")
+    lines += ["", _ceiling(results.get("ceiling", {})), _loadgen(results)]
+    return "\n".join(lines)
+
+
+def _ceiling(c: dict[str, Any]) -> str:
+    i32, i1, counted = c.get("insert@32"), c.get("insert@1"), c.get("count.insert")
+    if not (i32 and i1 and counted):
+        return ""
+    cpu = i32["server_cpu_s"] * 1000 / max(1, i32["requests"])
+    statements = counted["counters"]["statements"] / max(1, counted["requests"])
+    return (
+        f"Ceiling, a bare one-INSERT FastAPI endpoint on the same stack (`bench/ceiling.py`): {i32['rps']:.0f} req/s "
+        f"at 32 clients (p50 {i32['p50_ms']:.1f} ms, p99 {i32['p99_ms']:.1f} ms), {i1['rps']:.0f} req/s at 1 client; "
+        f"{cpu:.2f} ms server CPU and {statements:.1f} SQL statements per request."
+    )
+
+
+def _loadgen(results: dict[str, Any]) -> str:
+    worst = 0.0
+    for v in [results.get("ceiling", {}), *results["versions"].values()]:
+        for r in _loads(v):
+            if r.get("requests") and r.get("server_cpu_s"):
+                worst = max(worst, r["loadgen_cpu_s"] / r["server_cpu_s"])
+    return f"The load generator used at most {worst:.0%} of the server's CPU time in any measured window."
+
+
+def _loads(v: Any) -> list[dict[str, Any]]:
+    if not isinstance(v, dict):
+        return []
+    if "loadgen_cpu_s" in v:
+        return [v]
+    return [r for x in v.values() for r in _loads(x)]
