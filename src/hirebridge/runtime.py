@@ -14,6 +14,16 @@ from hirebridge.db.engine import make_engine, make_session_factory
 from hirebridge.security import Cipher
 from hirebridge.settings import Settings, encryption_keys, signing_key
 
+# Threads of one process that may hold a database connection at once: the API's (anyio's default thread limiter,
+# which FastAPI's ``def`` endpoints and ``run_in_threadpool`` share, is 40 threads) plus the delivery workers'
+# (``workers_in_process``) plus a couple for heartbeats. The pool keeps that many, so no request waits on a new one.
+API_THREADS = 40
+SPARE_CONNECTIONS = 2
+
+
+def pool_size_for(settings: Settings) -> int:
+    return API_THREADS + settings.workers_in_process + SPARE_CONNECTIONS
+
 
 @dataclass
 class Runtime:
@@ -29,7 +39,7 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=pool_size_for(settings))
         return cls(
             settings=settings,
             engine=engine,

@@ -25,6 +25,7 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hirebridge.assessments import forms, invitations
 from hirebridge.assessments.models import Invitation, InvitationStatus
@@ -156,16 +157,20 @@ async def start(request: Request, token: str) -> Response:
     form = await forms.read_form(request, runtime.public_url)
     if isinstance(form, forms.Refusal):
         return _refused(form)
-    with runtime.transaction() as session:
-        loaded = _load(session, token)
-        if isinstance(loaded, Response):
-            return loaded
-        if not forms.has_valid_token(form, runtime.signing_key, loaded.id):
-            return _refused(forms.STALE)
-        if loaded.status == InvitationStatus.COMPLETED:
-            return _redirect(f"/a/{token}")
-        invitations.mark_started(session, loaded)
-    return _redirect(f"/a/{token}/questions")
+
+    def work() -> Response:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            loaded = _load(session, token)
+            if isinstance(loaded, Response):
+                return loaded
+            if not forms.has_valid_token(form, runtime.signing_key, loaded.id):
+                return _refused(forms.STALE)
+            if loaded.status == InvitationStatus.COMPLETED:
+                return _redirect(f"/a/{token}")
+            invitations.mark_started(session, loaded)
+        return _redirect(f"/a/{token}/questions")
+
+    return await run_in_threadpool(work)
 
 
 @router.get("/a/{token}/questions")
@@ -195,22 +200,26 @@ async def submit_answers(request: Request, token: str) -> Response:
     form = await forms.read_form(request, runtime.public_url)
     if isinstance(form, forms.Refusal):
         return _refused(form)
-    with runtime.transaction() as session:
-        loaded = _load(session, token)
-        if isinstance(loaded, Response):
-            return loaded
-        if not forms.has_valid_token(form, runtime.signing_key, loaded.id):
-            return _refused(forms.STALE)
-        if loaded.status != InvitationStatus.STARTED:
-            return _redirect(f"/a/{token}")
-        questions = loaded.application.job.questionnaire
-        answers, errors = parse_answers(questions, form)
-        if errors:
-            invitations.save_draft(session, loaded, _draft(questions, form))
-            return _redirect(f"/a/{token}/questions?check=1")
-        if invitations.mark_completed(session, loaded, answers, score(questions, answers)):
-            deliver_results(session, runtime, loaded)
-    return _redirect(f"/a/{token}")
+
+    def work() -> Response:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            loaded = _load(session, token)
+            if isinstance(loaded, Response):
+                return loaded
+            if not forms.has_valid_token(form, runtime.signing_key, loaded.id):
+                return _refused(forms.STALE)
+            if loaded.status != InvitationStatus.STARTED:
+                return _redirect(f"/a/{token}")
+            questions = loaded.application.job.questionnaire
+            answers, errors = parse_answers(questions, form)
+            if errors:
+                invitations.save_draft(session, loaded, _draft(questions, form))
+                return _redirect(f"/a/{token}/questions?check=1")
+            if invitations.mark_completed(session, loaded, answers, score(questions, answers)):
+                deliver_results(session, runtime, loaded)
+        return _redirect(f"/a/{token}")
+
+    return await run_in_threadpool(work)
 
 
 @router.get("/reports/{candidate_id}/{signature}")

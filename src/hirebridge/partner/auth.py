@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import jwt
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hirebridge.authlimit import client_address, limiter, too_many_failures
 from hirebridge.db.types import utcnow
 from hirebridge.errors import AppError, FieldError, ValidationFailed
 from hirebridge.http import decode_json, text_problem
 from hirebridge.openapi import TOKEN_ERRORS, TokenRequest, token_endpoint
-from hirebridge.orgs.models import PartnerClient
+from hirebridge.orgs.models import Organization, PartnerClient
 from hirebridge.runtime import Runtime
 from hirebridge.security import digests_match
 from hirebridge.web import get_runtime
@@ -41,6 +44,8 @@ MAX_TOKEN_REQUEST_BYTES = 8 * 1024
 MAX_TOKEN_CHARS = 4096
 
 router = APIRouter(tags=["partner: authentication"])
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+_CHECKS_CLIENT = "_hirebridge_checks_client_itself"
 
 
 @dataclass(frozen=True)
@@ -165,12 +170,18 @@ async def token(request: Request) -> dict[str, str]:
     if len(client_id) > 64 or len(secret) > 256:
         failures.failed(credential, address)
         raise _invalid_client()
-    with runtime.transaction() as session:
-        client = session.scalar(select(PartnerClient).where(PartnerClient.client_id == client_id))
-        if client is None or client.revoked_at is not None or not digests_match(secret, client.secret_sha256):
-            failures.failed(credential, address)
-            raise _invalid_client()
-        return issue_token(runtime, client)
+
+    def verify() -> dict[str, str]:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            client = session.scalar(select(PartnerClient).where(PartnerClient.client_id == client_id))
+            if client is not None and client.revoked_at is None and digests_match(secret, client.secret_sha256):
+                return issue_token(runtime, client)
+        failures.failed(
+            credential, address
+        )  # counted once the transaction is closed (it writes; SQLite has one writer)
+        raise _invalid_client()
+
+    return await run_in_threadpool(verify)
 
 
 def _bearer_token(request: Request) -> str:
@@ -184,8 +195,8 @@ def _bearer_token(request: Request) -> str:
     return value
 
 
-def require_partner(request: Request) -> PartnerPrincipal:
-    """The caller of a partner endpoint, from a valid, unexpired token of a client that is not revoked."""
+def verified_token(request: Request) -> PartnerPrincipal:
+    """The caller named by a valid, unexpired token; whether its client is revoked is checked by the caller."""
     runtime = get_runtime(request)
     value = _bearer_token(request)
     try:
@@ -201,16 +212,40 @@ def require_partner(request: Request) -> PartnerPrincipal:
         raise AppError("TOKEN_EXPIRED", "The access token has expired; request a new one.", 401) from None
     except jwt.InvalidTokenError:
         raise AppError("INVALID_TOKEN", "The access token is not valid.", 401) from None
-    principal = PartnerPrincipal(organization_id=str(claims["org"]), client_id=str(claims["sub"]))
-    with runtime.sessions() as session:
-        revoked_at = session.execute(
-            select(PartnerClient.revoked_at).where(
-                PartnerClient.client_id == principal.client_id,
-                PartnerClient.organization_id == principal.organization_id,
-            )
-        ).first()
-    if revoked_at is None or revoked_at[0] is not None:
+    return PartnerPrincipal(organization_id=str(claims["org"]), client_id=str(claims["sub"]))
+
+
+def check_client(session: Session, principal: PartnerPrincipal, *organization_columns: Any) -> Row[Any]:
+    """Refuse the token of a revoked (or deleted) client, in the caller's session; returns the row of the
+    client's ``revoked_at`` followed by ``organization_columns`` (columns of ``Organization``, read in the same
+    statement so that a handler needs no second one)."""
+    query = select(PartnerClient.revoked_at, *organization_columns).where(
+        PartnerClient.client_id == principal.client_id,
+        PartnerClient.organization_id == principal.organization_id,
+    )
+    if organization_columns:
+        query = query.join(Organization, Organization.id == PartnerClient.organization_id)
+    row = session.execute(query).first()
+    if row is None or row[0] is not None:
         raise AppError("INVALID_TOKEN", "The access token's client is revoked.", 401)
+    return row
+
+
+def checks_client_itself(endpoint: EndpointT) -> EndpointT:
+    """Mark a handler (put it under the route decorator) that calls ``check_client`` in its own transaction:
+    ``require_partner`` then checks only the token, and the request costs one round trip fewer."""
+    setattr(endpoint, _CHECKS_CLIENT, True)
+    return endpoint
+
+
+def require_partner(request: Request) -> PartnerPrincipal:
+    """The caller of a partner endpoint, from a valid, unexpired token of a client that is not revoked (checked
+    here, or by the handler itself: ``checks_client_itself``)."""
+    principal = verified_token(request)
+    if getattr(request.scope.get("endpoint"), _CHECKS_CLIENT, False):
+        return principal
+    with get_runtime(request).sessions() as session:
+        check_client(session, principal)
     return principal
 
 

@@ -13,39 +13,45 @@ candidate, 409 ``APPLICATION_CONFLICT``. Concurrent identical requests make one 
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from hirebridge.assessments.invitations import by_id, create_invitation, expire_if_due, invitation_link
+from hirebridge.assessments.invitations import MAX_EXPIRY_DAYS, by_id, expire_if_due, invitation_link
 from hirebridge.assessments.models import Invitation, InvitationStatus
 from hirebridge.assessments.results import results_body
 from hirebridge.core.external_ids import WORKDAY, external_id_of
 from hirebridge.core.intake import (
     CandidateDetails,
+    ExternalIds,
+    KnownIds,
     check_replay,
-    create_application,
-    find_application,
-    find_job,
+    insert_application,
+    lookup_ids,
     retry_on_conflict,
 )
 from hirebridge.core.models import JobStatus
+from hirebridge.db.types import new_id, utcnow
 from hirebridge.errors import BusinessRuleViolation, NotFound
 from hirebridge.http import parse_model, read_json_body
 from hirebridge.openapi import error, partner
 from hirebridge.orgs.models import Organization
-from hirebridge.partner.auth import Partner
-from hirebridge.partner.jobs import is_closed, job_is_closed, job_not_found
-from hirebridge.partner.resumes import Resume, decode_resume, store_resume
+from hirebridge.partner.auth import Partner, PartnerPrincipal, check_client, checks_client_itself
+from hirebridge.partner.jobs import job_is_closed, job_not_found
+from hirebridge.partner.resumes import decode_resume, store_resume
 from hirebridge.partner.schemas import CandidateIn
 from hirebridge.partner.wire import utc
 from hirebridge.runtime import Runtime
 from hirebridge.web import get_runtime
 
 router = APIRouter(tags=["partner: workday candidates"])
+CLOSED_STATUSES = (JobStatus.CLOSED, JobStatus.ARCHIVED)  # as partner.jobs.is_closed
 
 
 def _work_experiences(data: CandidateIn) -> list[dict[str, Any]]:
@@ -72,28 +78,95 @@ def candidate_body(session: Session, runtime: Runtime, invitation: Invitation) -
     }
 
 
-def invite(
-    session: Session, runtime: Runtime, organization_id: str, data: CandidateIn, resume: Resume | None
+_INVITATIONS = cast(Table, Invitation.__table__)
+_INSERT_INVITATION = insert(_INVITATIONS)
+_INVITATION_COLUMNS = tuple(column.key for column in _INVITATIONS.columns)
+
+
+def insert_invitation(
+    session: Session, organization_id: str, application_id: str, expiry_days_setting: int, now: datetime
 ) -> Invitation:
-    existing = find_application(session, organization_id, WORKDAY, data.ext_application_id)
-    if existing is not None:
-        check_replay(
-            session,
-            existing,
-            system=WORKDAY,
-            external_job_id=data.ext_job_id,
-            external_candidate_id=data.ext_candidate_id,
-            external_application_id=data.ext_application_id,
+    """``assessments.invitations.create_invitation`` for this hot path: one INSERT with every column (Core, no
+    flush), and the object (not attached to the session) to answer from."""
+    invitation = Invitation(
+        id=new_id(),
+        organization_id=organization_id,
+        application_id=application_id,
+        token=secrets.token_urlsafe(32),
+        status=InvitationStatus.INVITED,
+        expires_at=now + timedelta(days=min(max(int(expiry_days_setting or 1), 1), MAX_EXPIRY_DAYS)),
+        opened_at=None,
+        started_at=None,
+        completed_at=None,
+        answers={},
+        scores=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.execute(_INSERT_INVITATION, {column: getattr(invitation, column) for column in _INVITATION_COLUMNS})
+    return invitation
+
+
+def _replay(
+    session: Session, runtime: Runtime, organization_id: str, known: KnownIds, ids: ExternalIds
+) -> dict[str, Any]:
+    """The same ``ext_application_id`` again: the stored invitation (one statement with its application and
+    candidate), if the job and candidate ids are the same as before."""
+    invitation = session.scalars(
+        select(Invitation).where(
+            Invitation.application_id == known.application_id, Invitation.organization_id == organization_id
         )
-        invitation = session.scalars(select(Invitation).where(Invitation.application_id == existing.id)).one()
-        expire_if_due(session, invitation)
-        return invitation
-    job = find_job(session, organization_id, WORKDAY, data.ext_job_id)
-    if job is None:
+    ).one()
+    application = invitation.application
+    check_replay(known, application.job_id, application.candidate_id, ids)
+    expire_if_due(session, invitation)
+    candidate = application.candidate
+    return _body(runtime, ids, invitation, candidate.email, candidate.first_name, candidate.last_name)
+
+
+def _body(
+    runtime: Runtime,
+    ids: ExternalIds,
+    invitation: Invitation,
+    email: str | None,
+    first_name: str | None,
+    last_name: str | None,
+) -> dict[str, Any]:
+    """The seed's 200 body, from the ids the request sent (they name these records: checked by the caller)."""
+    return {
+        "candidate_id": invitation.id,
+        "ext_job_id": ids.job,
+        "ext_candidate_id": ids.candidate,
+        "ext_application_id": ids.application,
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "status": invitation.status.value,
+        "invitation_link": invitation_link(runtime.public_url, invitation),
+        "invitation_expired_at": utc(invitation.expires_at),
+        "created_at": utc(invitation.created_at),
+    }
+
+
+def invite(session: Session, runtime: Runtime, principal: PartnerPrincipal, body: Any) -> dict[str, Any]:
+    """The whole create in one transaction: the client check (with the organization's invitation expiry; before the
+    body is validated, so a revoked client learns nothing from it), the three ids and the job (one statement), then
+    each new row written once. No row is read back."""
+    organization_id = principal.organization_id
+    client = check_client(session, principal, Organization.invitation_expiry_days)
+    data = parse_model(CandidateIn, body)
+    resume = None
+    if data.resume_base64 is not None:
+        resume = decode_resume(data.resume_base64, runtime.settings.resume_max_bytes)
+    ids = ExternalIds(WORKDAY, data.ext_job_id, data.ext_candidate_id, data.ext_application_id)
+    known = lookup_ids(session, organization_id, ids)
+    if known.application_id is not None:
+        return _replay(session, runtime, organization_id, known, ids)
+    if known.job_id is None or known.job_status is None:
         raise job_not_found(data.ext_job_id)
-    if is_closed(job):
+    if known.job_status in CLOSED_STATUSES:
         raise job_is_closed(data.ext_job_id)
-    if job.status != JobStatus.OPEN:
+    if known.job_status != JobStatus.OPEN:
         raise BusinessRuleViolation(
             "NOT_ACTIVE_JOB", f"Job '{data.ext_job_id}' is not active (it is a draft); publish it first."
         )
@@ -103,18 +176,20 @@ def invite(
         email=data.email,
         work_experiences=_work_experiences(data),
     )
-    intake = create_application(
+    now = utcnow()
+    new = insert_application(
         session,
-        job=job,
-        system=WORKDAY,
-        external_candidate_id=data.ext_candidate_id,
-        external_application_id=data.ext_application_id,
+        organization_id=organization_id,
+        job_id=known.job_id,
+        known_candidate_id=known.candidate_id,
+        ids=ids,
         details=details,
+        now=now,
     )
     if resume is not None:
-        store_resume(session, runtime.settings, organization_id, intake.candidate.id, resume)
-    organization = session.get_one(Organization, organization_id)
-    return create_invitation(session, intake.application, organization)
+        store_resume(session, runtime.settings, organization_id, new.candidate_id, resume)
+    invitation = insert_invitation(session, organization_id, new.application_id, client.invitation_expiry_days, now)
+    return _body(runtime, ids, invitation, data.email, data.first_name, data.last_name)
 
 
 @router.post(
@@ -132,18 +207,12 @@ def invite(
         ],
     ),
 )
+@checks_client_itself
 async def post_candidate(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
-    data = parse_model(CandidateIn, await read_json_body(request, runtime.settings.max_body_bytes))
-    resume = None
-    if data.resume_base64 is not None:
-        resume = decode_resume(data.resume_base64, runtime.settings.resume_max_bytes)
-
-    def work(session: Session) -> dict[str, Any]:
-        invitation = invite(session, runtime, partner.organization_id, data, resume)
-        return candidate_body(session, runtime, invitation)
-
-    return retry_on_conflict(runtime, work)
+    body = await read_json_body(request, runtime.settings.max_body_bytes)
+    # In a worker thread: the transaction must not hold up the event loop (and every other request with it).
+    return await run_in_threadpool(retry_on_conflict, runtime, lambda session: invite(session, runtime, partner, body))
 
 
 def candidate_details(runtime: Runtime, organization_id: str, candidate_id: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hirebridge.assessments.questionnaire import default_questionnaire, normalized
 from hirebridge.core.external_ids import WORKDAY, link
@@ -109,7 +110,10 @@ def _existing(session: Session, organization_id: str, ext_job_id: str) -> Job:
 async def post_job(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(JobIn, await read_json_body(request, MAX_JOB_BODY_BYTES))
-    job = retry_on_conflict(runtime, lambda session: upsert_job(session, partner.organization_id, data))
+    # In a worker thread: no database work on the event loop.
+    job = await run_in_threadpool(
+        retry_on_conflict, runtime, lambda session: upsert_job(session, partner.organization_id, data)
+    )
     return job_body(job, data.external_job_id)
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hirebridge.egress import url_problem
 from hirebridge.errors import FieldError, NotFound, ValidationFailed
@@ -119,14 +120,18 @@ def _apply(runtime: Runtime, row: WebhookSubscription, data: WebhookIn, *, secre
 async def create_webhook(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(WebhookIn, await read_json_body(request, MAX_BODY_BYTES))
-    with runtime.transaction() as session:
-        row = WebhookSubscription(
-            organization_id=partner.organization_id, surface=webhook_events.SURFACE, created_by=partner.client_id
-        )
-        _apply(runtime, row, data, secret_sent=True)
-        session.add(row)
-        session.flush()
-        return webhook_body(row)
+
+    def work() -> dict[str, Any]:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            row = WebhookSubscription(
+                organization_id=partner.organization_id, surface=webhook_events.SURFACE, created_by=partner.client_id
+            )
+            _apply(runtime, row, data, secret_sent=True)
+            session.add(row)
+            session.flush()
+            return webhook_body(row)
+
+    return await run_in_threadpool(work)
 
 
 @router.get(
@@ -174,21 +179,25 @@ def list_webhooks(
 async def _send_test(request: Request, partner: Partner) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(TestEventIn, await read_json_body(request, MAX_BODY_BYTES))
-    with runtime.transaction() as session:
-        if data.webhook_id is not None:
-            targets = [_get(session, partner.organization_id, str(data.webhook_id))]
-        else:
-            targets = webhook_events.subscribers(session, partner.organization_id, data.event)
-        envelope = webhook_events.event_envelope(data.event, _sample(data.event))
-        envelope["test"] = True
-        deliveries = [
-            {
-                "webhook_id": row.id,
-                "delivery_id": webhook_events.enqueue_event(session, runtime, row, envelope, None).id,
-            }
-            for row in targets
-        ]
-        return {"event": data.event, "event_id": envelope["event_id"], "deliveries": deliveries}
+
+    def work() -> dict[str, Any]:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            if data.webhook_id is not None:
+                targets = [_get(session, partner.organization_id, str(data.webhook_id))]
+            else:
+                targets = webhook_events.subscribers(session, partner.organization_id, data.event)
+            envelope = webhook_events.event_envelope(data.event, _sample(data.event))
+            envelope["test"] = True
+            deliveries = [
+                {
+                    "webhook_id": row.id,
+                    "delivery_id": webhook_events.enqueue_event(session, runtime, row, envelope, None).id,
+                }
+                for row in targets
+            ]
+            return {"event": data.event, "event_id": envelope["event_id"], "deliveries": deliveries}
+
+    return await run_in_threadpool(work)
 
 
 def _sample(event: str) -> dict[str, Any]:
@@ -254,11 +263,15 @@ async def update_webhook(request: Request, partner: Partner, webhook_id: str) ->
     runtime = get_runtime(request)
     raw = await read_json_body(request, MAX_BODY_BYTES)
     data = parse_model(WebhookIn, raw)
-    with runtime.transaction() as session:
-        row = _get(session, partner.organization_id, webhook_id)
-        _apply(runtime, row, data, secret_sent="secret" in raw)
-        session.flush()
-        return webhook_body(row)
+
+    def work() -> dict[str, Any]:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            row = _get(session, partner.organization_id, webhook_id)
+            _apply(runtime, row, data, secret_sent="secret" in raw)
+            session.flush()
+            return webhook_body(row)
+
+    return await run_in_threadpool(work)
 
 
 @router.delete(
@@ -286,8 +299,12 @@ def delete_webhook(request: Request, partner: Partner, webhook_id: str) -> dict[
 async def set_status(request: Request, partner: Partner, webhook_id: str) -> dict[str, Any]:
     runtime = get_runtime(request)
     data = parse_model(StatusIn, await read_json_body(request, MAX_BODY_BYTES))
-    with runtime.transaction() as session:
-        row = _get(session, partner.organization_id, webhook_id)
-        row.is_active = data.status == "active"
-        session.flush()
-        return webhook_body(row)
+
+    def work() -> dict[str, Any]:  # in a worker thread: no database work on the event loop
+        with runtime.transaction() as session:
+            row = _get(session, partner.organization_id, webhook_id)
+            row.is_active = data.status == "active"
+            session.flush()
+            return webhook_body(row)
+
+    return await run_in_threadpool(work)
