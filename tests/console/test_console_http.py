@@ -225,3 +225,18 @@ def test_sign_out_ends_the_session(console: Console) -> None:
     answer = console.client.post("/console/sign-out", data={"csrf": console.csrf()})
     assert answer.status_code == 303
     assert console.client.get("/console/pushes").status_code == 303
+
+
+def test_console_passwords_and_session_cookies_are_watched_in_the_log(
+    service: str, runtime: Runtime, org: IssuedCredentials
+) -> None:
+    """The log-grep test (tests/hardening) looks for what the console's forms and cookies carried."""
+    from tests.hardening.sensitive import SENSITIVE
+
+    email = console_user(runtime, org.organization_id, password="another-console-pass-1")
+    with httpx.Client(base_url=service, timeout=30) as client:
+        assert sign_in(client, email, "another-console-pass-1").status_code == 303
+        cookie = client.cookies["hb_console"]
+    watched = dict(SENSITIVE.items())
+    assert watched.get("another-console-pass-1") in {"console password", "form password"}
+    assert watched.get(cookie) == "session cookie"

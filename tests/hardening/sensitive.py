@@ -8,8 +8,10 @@ used, collected where it is used rather than listed by hand.
   tests' clients and the service's own outbound calls to simulators and webhook receivers) and its JSON answer are
   read for credentials (Basic and Bearer credentials, ``client_secret``, ``access_token``, webhook secrets, API
   keys) and personal data (emails, phone numbers, and the names of people: ``firstName``/``last_name``..., and
-  ``name`` in an object that also holds an email or phone, or in the body of ``candidate.create``). Fixtures that
-  issue credentials register them too (``SENSITIVE.add``).
+  ``name`` in an object that also holds an email or phone, or in the body of ``candidate.create``), the password and
+  email fields of HTML forms (the console's sign-in), and session cookies (``SESSION_COOKIES``, sent or set).
+  Fixtures that issue credentials register them too (``SENSITIVE.add``), as do the console's browser tests for
+  what Chromium sends.
 - ``find_leaks`` greps the file for all of them.
 """
 
@@ -24,8 +26,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -56,6 +60,8 @@ PERSON_KEYS = {
 # Values too common to be evidence of a leak when found in a log line.
 IGNORED = {"none", "null", "true", "false", "test", "string", "example", "sandbox"}
 MIN_LENGTH = 3
+# Cookies whose value signs someone in (the console's session): registered wherever they are sent or set.
+SESSION_COOKIES = {"hb_console"}
 CREDENTIAL_KINDS = {"bearer token", "basic password", "api key", "client secret"}
 MIN_CREDENTIAL_LENGTH = 8
 
@@ -117,6 +123,15 @@ class Registry:
                 else:
                     stack.append((item, False))
 
+    def collect_cookies(self, headers: list[str]) -> None:
+        """Session cookies in ``Cookie`` or ``Set-Cookie`` header values."""
+        for header in headers:
+            jar: SimpleCookie = SimpleCookie()
+            with contextlib.suppress(CookieError):
+                jar.load(header)
+            for name in SESSION_COOKIES & set(jar):
+                self.add("session cookie", jar[name].value)
+
     def _add_leaves(self, kind: str, value: Any) -> None:
         if isinstance(value, str):
             self.add(kind, value)
@@ -146,7 +161,14 @@ class Registry:
                 self.add("basic password", password)
         for name in ("x-api-key", "x-auth-token"):
             self.add(name, request.headers.get(name))
+        self.collect_cookies(request.headers.get_list("cookie"))
         content_type = request.headers.get("content-type", "")
+        if "x-www-form-urlencoded" in content_type:
+            # HTML forms (the console's sign-in): their password fields.
+            with contextlib.suppress(httpx.RequestNotRead, UnicodeDecodeError, ValueError):
+                for key, value in parse_qsl(request.content.decode("utf-8"), max_num_fields=200):
+                    if _norm(key) in SECRET_KEYS or "email" in _norm(key):
+                        self.add(f"form {_norm(key)}", value)
         if "json" in content_type:
             try:
                 body = json.loads(request.content)
@@ -165,6 +187,7 @@ def observe_httpx(registry: Registry) -> Callable[[], None]:
     def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
         registry.collect_request(request)
         response = original(self, request)
+        registry.collect_cookies(response.headers.get_list("set-cookie"))
         declared = response.headers.get("content-length", "")
         is_json = "json" in response.headers.get("content-type", "")
         if not is_json or not declared.isdigit() or int(declared) > 4_000_000:

@@ -83,7 +83,8 @@ def timeline(session: Session, organization_id: str, candidate_id: str) -> dict[
         .limit(MAX_EVENTS)
     ).all()
     for push, connection in pushes:
-        name = f"{display_name(connection.system)} ({connection.name})"
+        system = display_name(connection.system)
+        name = system if connection.name == system else f"{system} ({connection.name})"
         link = f"/console/pushes/{push.id}"
         events.append(Event(push.created_at, "push", f"Push to {name} queued", push.requested_by or "", link, "queued"))
         if push.finished_at is not None:
