@@ -55,6 +55,29 @@ def _form(request: Request, *, status: int = 200, error: str = "", email: str = 
     return response
 
 
+def _too_many(wait: int) -> Response:
+    return web.message(
+        None,
+        429,
+        "Too many attempts",
+        f"Too many failed sign-ins for this email or from this address. Try again in {wait} seconds.",
+        **{"Retry-After": str(wait)},
+    )
+
+
+def _count_failure(limiter: authlimit.AuthFailureLimiter, credential: str, address: str | None) -> int | None:
+    """Count a failed sign-in; the seconds to wait when it went beyond the limit (answered 429), else None.
+
+    A limiter shared through the database has ``count_failure`` (it answers the wait instead of raising the API's
+    429 error); the per-process one only counts."""
+    count = getattr(limiter, "count_failure", None)
+    if count is not None:
+        wait = count(credential, address)
+        return int(wait) if wait is not None else None
+    limiter.failed(credential, address)
+    return None
+
+
 @router.get("/console/sign-in")
 def sign_in_page(request: Request) -> Response:
     return _form(request)
@@ -79,18 +102,14 @@ def _sign_in(request: Request, form: dict[str, str]) -> Response:
     address = authlimit.client_address(request)
     wait = limiter.blocked_for(f"console:{email}", address)
     if wait is not None:
-        return web.message(
-            None,
-            429,
-            "Too many attempts",
-            f"Too many failed sign-ins for this email or from this address. Try again in {wait} seconds.",
-            **{"Retry-After": str(wait)},
-        )
+        return _too_many(wait)
     with runtime.transaction() as session:
         user = users.authenticate(session, email, form.get("password", ""))
         token = sessions.start_session(session, user) if user is not None else None
     if token is None:
-        limiter.failed(f"console:{email}", address)
+        wait = _count_failure(limiter, f"console:{email}", address)
+        if wait is not None:
+            return _too_many(wait)
         return _form(
             request, status=401, error="The email or password is not right.", email=email, next_url=form.get("next", "")
         )
