@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="Failed authentications for one partner client_id or ATS API key prefix within the window before "
-        "it is answered 429 (per API process).",
+        "it is answered 429 (counted across every API process, in the database).",
     )
     auth_failures_per_address: int = Field(
         default=50,
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         description="Failed authentications from one source address within the window before it is answered 429.",
     )
     auth_failure_window_seconds: float = Field(
-        default=300.0, gt=0, le=86400, description="The sliding window of the two limits above."
+        default=300.0, gt=0, le=86400, description="The window of the two limits above (from the first failure)."
     )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field(

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from hirebridge.app import create_app
+from hirebridge.orgs.models import AuthFailureCount
 from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
@@ -22,7 +24,7 @@ PER_ADDRESS = 5
 
 @pytest.fixture
 def limited(settings: Settings) -> Iterator[tuple[str, Runtime]]:
-    """The service with small limits, its own runtime (and so its own counts), on a real socket."""
+    """The service with small limits, its own runtime, on a real socket."""
     rt = Runtime.from_settings(
         settings.model_copy(
             update={
@@ -32,6 +34,8 @@ def limited(settings: Settings) -> Iterator[tuple[str, Runtime]]:
             }
         )
     )
+    with rt.transaction() as session:  # the counts live in the run's shared database: start each test from none
+        session.execute(delete(AuthFailureCount))
     with serve(create_app(rt)) as url:
         yield url, rt
     rt.close()
