@@ -240,3 +240,19 @@ def test_console_passwords_and_session_cookies_are_watched_in_the_log(
     watched = dict(SENSITIVE.items())
     assert watched.get("another-console-pass-1") in {"console password", "form password"}
     assert watched.get(cookie) == "session cookie"
+
+
+def test_ids_that_are_not_ids_answer_404_not_500(console: Console) -> None:
+    for path in (
+        "/console/pushes/not-an-id",
+        "/console/connections/12345",
+        "/console/candidates/%27%20OR%201=1",
+        "/console/pushes/" + "9" * 200,
+    ):
+        assert console.client.get(path).status_code == 404, path
+    token = console.csrf()
+    assert console.client.post("/console/invitations/nope/resend", data={"csrf": token}).status_code == 404
+    assert console.client.post("/console/pushes/nope/retry", data={"csrf": token}).status_code == 404
+    listed = console.client.get("/console/pushes", params={"connection": "nope", "page": "99999999"})
+    assert listed.status_code == 200
+    assert "Connection: not one of the listed connections" in listed.text

@@ -45,7 +45,7 @@ def credential_inputs(system: str) -> list[dict[str, Any]]:
 
 
 def _connection(session: Session, organization_id: str, connection_id: str) -> HrisConnection | None:
-    found = session.get(HrisConnection, connection_id) if len(connection_id) <= 36 else None
+    found = session.get(HrisConnection, connection_id) if web.is_id(connection_id) else None
     return found if found is not None and found.organization_id == organization_id else None
 
 
@@ -77,7 +77,9 @@ def _detail(request: Request, v: web.Visit, connection: HrisConnection, status: 
     preview_answer: dict[str, Any] | None = None
     preview_error = ""
     chosen = request.query_params.get("application", "")[:36]
-    if chosen:
+    if chosen and not web.is_id(chosen):
+        preview_error = "Choose a candidate from the list."
+    elif chosen:
         try:
             body = PreviewBody.model_validate({"applicationId": chosen, "hrisConnectionId": connection.id})
             preview_answer = preview(v.session, v.runtime, org, body)

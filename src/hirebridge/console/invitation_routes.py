@@ -74,7 +74,7 @@ def invitations_page(request: Request) -> Response:
         )
         link = ""
         changed = request.query_params.get("resent", "")[:36]
-        if changed:
+        if changed and web.is_id(changed):
             found = invitations.by_id(v.session, v.who.organization_id, changed)
             link = invitations.invitation_link(v.runtime.public_url, found) if found is not None else ""
         return web.page(
@@ -94,7 +94,7 @@ def invitations_page(request: Request) -> Response:
 def _change(request: Request, invitation_id: str, action: str, who: sessions.Signed) -> Response:
     runtime = get_runtime(request)
     with runtime.transaction() as session:
-        found = invitations.by_id(session, who.organization_id, invitation_id) if len(invitation_id) <= 36 else None
+        found = invitations.by_id(session, who.organization_id, invitation_id) if web.is_id(invitation_id) else None
         if found is None:
             return web.not_found(who, "invitation")
         if found.status == InvitationStatus.COMPLETED:

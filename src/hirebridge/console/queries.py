@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from hirebridge.ats.pushes import attempt_log
 from hirebridge.connectors.registry import display_name
+from hirebridge.console.web import is_id
 from hirebridge.core.models import Application, Candidate, Job
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState
 from hirebridge.hris.push import worker_lost_message
@@ -55,6 +55,10 @@ def _day(value: str) -> date | None:
 def parse_filters(params: dict[str, str]) -> tuple[PushFilters, list[str]]:
     """Filters from the query string; unreadable values are dropped and named in the returned problems."""
     problems = []
+    connection = params.get("connection", "")
+    if connection and not is_id(connection):
+        problems.append("Connection: not one of the listed connections")
+        connection = ""
     state = params.get("state", "")
     if state and state not in {s.value for s in PushState}:
         problems.append("State: not one of the listed states")
@@ -69,7 +73,7 @@ def parse_filters(params: dict[str, str]) -> tuple[PushFilters, list[str]]:
     filters = PushFilters(
         state=state,
         system=params.get("system", "")[:40],
-        connection=params.get("connection", "")[:36],
+        connection=connection,
         since=since,
         until=until,
         candidate=params.get("candidate", "").strip()[:MAX_QUERY_CHARS],
@@ -137,7 +141,7 @@ def _row(session: Session, push: HrisPush, connection: HrisConnection, person: C
 
 def push_page(session: Session, organization_id: str, push_id: str) -> dict[str, Any] | None:
     """Everything the push page shows, or None when the push is not this organization's."""
-    if len(push_id) > 36:
+    if not is_id(push_id):
         return None
     push = session.get(HrisPush, push_id)
     if push is None or push.organization_id != organization_id:
@@ -146,16 +150,12 @@ def push_page(session: Session, organization_id: str, push_id: str) -> dict[str,
     person = session.get_one(Candidate, push.candidate_id)
     application = session.get_one(Application, push.application_id)
     job = session.get(Job, application.job_id)
-    attempts = attempt_log(session, push.id)
-    sent = [x for a in attempts for x in a["exchanges"] if x.get("request_body") not in (None, "", {})]
     return {
         "push": _row(session, push, connection, person),
         "outcome_unknown": push.outcome_unknown,
         "requested_by": push.requested_by,
         "job_title": job.title if job is not None else "",
         "application_id": application.id,
-        "attempts": attempts,
-        "payload": sent[-1] if sent else None,
         "retryable": push.state == PushState.FAILED,
         "cancellable": push.state == PushState.QUEUED,
     }

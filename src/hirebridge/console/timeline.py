@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hirebridge.assessments.models import Invitation
 from hirebridge.connectors.registry import display_name
+from hirebridge.console.web import is_id
 from hirebridge.core.models import Application, ApplicationStatus, Candidate, ExternalId, Offer
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState
 
@@ -41,7 +42,7 @@ def _source(session: Session, organization_id: str, entity_id: str) -> str:
 
 
 def timeline(session: Session, organization_id: str, candidate_id: str) -> dict[str, Any] | None:
-    if len(candidate_id) > 36:
+    if not is_id(candidate_id):
         return None
     person = session.get(Candidate, candidate_id)
     if person is None or person.organization_id != organization_id:

@@ -7,6 +7,7 @@ A POST is refused (403) when the browser says it came from another site (``asses
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,17 @@ _templates = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def is_id(value: str) -> bool:
+    """An id as the tables store them (a UUID); anything else names no record (answered 404, never a 500)."""
+    if len(value) > 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def human_time(value: datetime | None) -> str:
