@@ -39,7 +39,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -207,9 +207,10 @@ def _try_claim(runtime: Runtime, organization_id: str, key: str, endpoint: str, 
             same_owner = (
                 IdempotencyRecord.owner.is_(None) if record.owner is None else IdempotencyRecord.owner == record.owner
             )
-            taken = session.execute(
+            lapsed = or_(IdempotencyRecord.lease_expires_at.is_(None), IdempotencyRecord.lease_expires_at <= now)
+            taken = session.execute(  # re-checked on the row as it is now: a renewal that just landed wins
                 update(IdempotencyRecord)
-                .where(IdempotencyRecord.id == record.id, same_owner, IdempotencyRecord.status_code.is_(None))
+                .where(IdempotencyRecord.id == record.id, same_owner, lapsed, IdempotencyRecord.status_code.is_(None))
                 .values(owner=owner, lease_expires_at=lease)
             )
             if getattr(taken, "rowcount", 0) == 1:
