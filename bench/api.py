@@ -185,6 +185,7 @@ def counted(
     proxied = dict(env, DATABASE_URL=through_proxy(database_url, port_))
     out: dict[str, Any] = {}
     common: dict[str, Any] = {"clients": 1, "warmup": 0.5, "seconds": knobs.count_seconds, "counter_port": control}
+    common["pg_stat"] = [admin_url(), database_url.rsplit("/", 1)[1]]
     with service(code, proxied, "--workers", "0") as (url, port, process):
         tenant = create_tenant(code, proxied, url, sim_url)
         push_ids = seed_hires(code, env, tenant.organization_id, 1000)

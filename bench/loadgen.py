@@ -57,7 +57,7 @@ class Result:
     server_cpu_s: float | None
     loadgen_cpu_s: float
     counters: dict[str, Any] | None
-    pg_stat: dict[str, int] | None = None
+    pg_stat: dict[str, float] | None = None
     error_sample: str = ""
 
 
@@ -109,21 +109,41 @@ class Snapshot:
         self.at = time.perf_counter()
         self.cpu = tree_cpu_seconds(spec.cpu_pids) if spec.cpu_pids else None
         self.counters = read_counters(spec.counter_port) if spec.counter_port else None
-        self.pg_stat = _pg_stat(*spec.pg_stat) if spec.pg_stat else None
+        self.pg_stat = pg_stat_sample(*spec.pg_stat) if spec.pg_stat else None
         usage = resource.getrusage(resource.RUSAGE_SELF)
         self.own_cpu = usage.ru_utime + usage.ru_stime
 
 
-def _pg_stat(admin_url: str, database: str) -> dict[str, int]:
+def pg_stat_sample(admin_url: str, database: str) -> dict[str, float]:
     """Sessions opened and transactions ended in ``database`` so far (PostgreSQL's statistics, flushed by each
-    backend at most once a second, so a window's edges are fuzzy by that much)."""
+    backend at most once a second, so a window's edges are fuzzy by that much), and the CPU seconds of the backends
+    connected to it now (from /proc: this machine's server)."""
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (database,)
         ).fetchone()
-    return {"sessions": int(row[0]), "transactions": int(row[1])} if row else {}
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    out: dict[str, float] = {"sessions": int(row[0]), "transactions": int(row[1])} if row else {}
+    cpu: dict[str, float] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[f"backend_cpu_s.{pid}"] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    out.update(cpu)
+    return out
+
+
+def pg_stat_diff(last: dict[str, float], first: dict[str, float]) -> dict[str, float]:
+    """Counters' differences; the backends' CPU summed over those connected at both edges (a pooled connection
+    lives through the window; one opened or closed inside it is missed, which the sessions figure shows)."""
+    out = {k: v - first.get(k, 0) for k, v in last.items() if not k.startswith("backend_cpu_s.")}
+    out["backend_cpu_s"] = sum(v - first[k] for k, v in last.items() if k.startswith("backend_cpu_s.") and k in first)
+    return out
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
@@ -237,9 +257,7 @@ async def run(spec: Spec) -> Result:
         counters=None
         if first.counters is None or last.counters is None
         else counter_diff(last.counters, first.counters),
-        pg_stat=None
-        if first.pg_stat is None or last.pg_stat is None
-        else {k: v - first.pg_stat.get(k, 0) for k, v in last.pg_stat.items()},
+        pg_stat=None if first.pg_stat is None or last.pg_stat is None else pg_stat_diff(last.pg_stat, first.pg_stat),
         error_sample=error_sample,
     )
 

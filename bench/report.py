@@ -29,6 +29,7 @@ from bench.loadgen import Spec
 from bench.procs import (
     ROOT,
     Code,
+    admin_url,
     counting_proxy,
     free_port,
     fresh_database,
@@ -75,6 +76,7 @@ def ceiling(knobs: Knobs, proxy: tuple[int, int]) -> dict[str, Any]:
             with python_process(args, dict(env, DATABASE_URL=url), ready_url=ready) as process:
                 common: dict[str, Any] = {"port": port, "method": "POST", "path": "/insert", "cpu_pids": [process.pid]}
                 if via_proxy:
+                    common["pg_stat"] = [admin_url(), database_url.rsplit("/", 1)[1]]
                     out["count.insert"] = load(
                         Spec(clients=1, warmup=0.5, seconds=knobs.count_seconds, counter_port=proxy[1], **common)
                     )

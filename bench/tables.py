@@ -28,6 +28,16 @@ def _cpu_ms(key: str) -> Getter:
     return get
 
 
+def _pg(key: str, field: str, scale: float = 1.0) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, key)
+        if not r or not r["requests"] or not r.get("pg_stat") or field not in r["pg_stat"]:
+            return None
+        return float(r["pg_stat"][field]) * scale / int(r["requests"])
+
+    return get
+
+
 def _per_request(key: str, counter: str) -> Getter:
     def get(v: dict[str, Any]) -> float | None:
         r = _dig(v, key)
@@ -74,7 +84,10 @@ def _value(key: str) -> Getter:
 
 ROWS: list[tuple[str, Getter, str]] = [
     ("**Candidate create** (`POST /partner/v1.0/workday/candidates`)", lambda v: None, ""),
-    ("server CPU per create, 32 clients (ms)", _cpu_ms("create@32"), ".2f"),
+    ("server CPU per create, 32 clients / 1 client (ms)", _cpu_ms("create@32"), ".2f"),
+    ("", _cpu_ms("create@1"), ".2f"),
+    ("PostgreSQL CPU per create, 1 client (ms)", _pg("count.create", "backend_cpu_s", 1000), ".2f"),
+    ("new PostgreSQL sessions per create, 32 clients", _pg("create@32", "sessions"), ".2f"),
     ("SQL statements per create", _per_request("count.create", "statements"), ".1f"),
     ("transactions (BEGIN) / round trips per create", _per_request("count.create", "begin"), ".1f"),
     ("", _per_request("count.create", "round_trips"), ".1f"),
@@ -86,6 +99,7 @@ ROWS: list[tuple[str, Getter, str]] = [
     ("", _load("create@32", "p99_ms"), ".0f"),
     ("**`candidate.pushToHris`** (API side, answered `queued`)", lambda v: None, ""),
     ("server CPU per request, 32 clients (ms)", _cpu_ms("push_api@32"), ".2f"),
+    ("PostgreSQL CPU per request, 1 client (ms)", _pg("count.push_api", "backend_cpu_s", 1000), ".2f"),
     ("SQL statements per request", _per_request("count.push_api", "statements"), ".1f"),
     ("requests/s, 32 clients", _load("push_api@32", "rps"), ".0f"),
     ("p99, 32 clients (ms)", _load("push_api@32", "p99_ms"), ".0f"),
@@ -93,6 +107,7 @@ ROWS: list[tuple[str, Getter, str]] = [
     ("pushes/s", _worker("limited", "rate"), ".1f"),
     ("share of the 50/s limit (%)", _share("limited"), ".0f"),
     ("worker CPU per push (ms)", _worker("limited", "cpu_ms_per_push"), ".2f"),
+    ("PostgreSQL CPU per push (ms)", _worker("limited", "pg_cpu_ms_per_push"), ".2f"),
     ("SQL statements per push", _worker("limited", "statements_per_push"), ".1f"),
     ("transactions (BEGIN) per push", _worker("limited", "transactions_per_push"), ".1f"),
     ("failed pushes / HRIS 429s", _worker("limited", "failed"), ".0f"),
@@ -153,11 +168,15 @@ def render(results: dict[str, Any]) -> str:
             row += f" | {_ratio(cells[0], cells[1])}"
         lines.append(row + " |")
     lines += ["", _ceiling(results.get("ceiling", {})), _loadgen(results)]
+    for label, v in zip(labels, versions, strict=True):
+        if _per_request("count.healthz", "statements")(v) == 0:
+            lines.append(f"In {label}, `/healthz` runs no SQL: it is the ceiling of the HTTP stack alone.")
     return "\n".join(lines)
 
 
 def _ceiling(c: dict[str, Any]) -> str:
     i32, i1, counted = c.get("insert@32"), c.get("insert@1"), c.get("count.insert")
+    pg_cpu = _pg("count.insert", "backend_cpu_s", 1000)(c) or math.nan
     if not (i32 and i1 and counted):
         return ""
     cpu = i32["server_cpu_s"] * 1000 / max(1, i32["requests"])
@@ -165,7 +184,8 @@ def _ceiling(c: dict[str, Any]) -> str:
     return (
         f"Ceiling, a bare one-INSERT FastAPI endpoint on the same stack (`bench/ceiling.py`): {i32['rps']:.0f} req/s "
         f"at 32 clients (p50 {i32['p50_ms']:.1f} ms, p99 {i32['p99_ms']:.1f} ms), {i1['rps']:.0f} req/s at 1 client; "
-        f"{cpu:.2f} ms server CPU and {statements:.1f} SQL statements per request."
+        f"{cpu:.2f} ms server CPU, {pg_cpu:.2f} ms PostgreSQL CPU (1 client) and {statements:.1f} SQL statements "
+        "per request."
     )
 
 

@@ -20,9 +20,9 @@ import httpx
 import psycopg
 
 from bench.api import ats_headers, create_connection, create_org, push_bodies, seed_hires
-from bench.loadgen import Spec, tree_cpu_seconds
+from bench.loadgen import Spec, counter_diff, pg_stat_diff, pg_stat_sample, tree_cpu_seconds
 from bench.pgcount import read_counters
-from bench.procs import Code, libpq_url, load, stop, through_proxy
+from bench.procs import Code, admin_url, libpq_url, load, stop, through_proxy
 
 
 @dataclass
@@ -93,16 +93,17 @@ def one_run(
     ]
     pids = [w.pid for w in workers]
     window_from = max(50, run.hires // 10)
-    start: tuple[float, float, dict[str, Any], int] | None = None
+    pg = (admin_url(), database_url.rsplit("/", 1)[1])
+    start: tuple[float, float, dict[str, Any], int, dict[str, float]] | None = None
     deadline = time.monotonic() + 60 + 4 * run.hires / min(run.limit, run.threads * run.processes / 0.25)
     try:
         while True:
             done, failed = _finished(database_url, connection_id)
             now = time.monotonic()
             if start is None and done >= window_from:
-                start = (now, tree_cpu_seconds(pids), read_counters(proxy[1]), done)
+                start = (now, tree_cpu_seconds(pids), read_counters(proxy[1]), done, pg_stat_sample(*pg))
             if done >= run.hires:
-                end = (now, tree_cpu_seconds(pids), read_counters(proxy[1]), done)
+                end = (now, tree_cpu_seconds(pids), read_counters(proxy[1]), done, pg_stat_sample(*pg))
                 break
             if now > deadline or any(w.poll() is not None for w in workers):
                 raise RuntimeError(f"{code.label} {run.name}: {done}/{run.hires} pushes finished before giving up")
@@ -113,8 +114,10 @@ def one_run(
     assert start is not None
     pushes = end[3] - start[3]
     seconds = end[0] - start[0]
-    counters = {k: end[2][k] - start[2][k] for k in ("statements", "round_trips")}
-    begins = end[2]["kinds"].get("begin", 0) - start[2]["kinds"].get("begin", 0)
+    counters = {k: end[2][k] - start[2][k] for k in ("statements", "round_trips", "connections")}
+    texts = counter_diff(end[2], start[2])["texts"]
+    begins = sum(n for text, n in texts.items() if text.upper().startswith("BEGIN"))
+    pg_used = pg_stat_diff(end[4], start[4])
     sim = httpx.get(f"{sim_url}/_sandbox/faults", timeout=30).json()["counters"]
     return {
         "pushes": pushes,
@@ -125,6 +128,9 @@ def one_run(
         "statements_per_push": counters["statements"] / pushes if pushes else float("nan"),
         "round_trips_per_push": counters["round_trips"] / pushes if pushes else float("nan"),
         "transactions_per_push": begins / pushes if pushes else float("nan"),
+        "pg_cpu_ms_per_push": pg_used["backend_cpu_s"] / pushes * 1000 if pushes else float("nan"),
+        "new_connections": counters["connections"],
+        "statements": dict(sorted(texts.items(), key=lambda item: -item[1])),
         "failed": failed,
         "hris_throttled": sim.get("rate_limited", 0),
     }
