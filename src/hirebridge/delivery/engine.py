@@ -1,11 +1,16 @@
 """Enqueue, claim, run and finish jobs: the durable delivery engine.
 
 - ``enqueue`` adds a job inside the caller's transaction, so the job commits (or not) with the caller's records.
+  It wakes idle workers once that transaction commits (``delivery.wakeup``: in-process, and PostgreSQL NOTIFY).
 - ``claim`` takes one due job with a lease: a pending job whose time has come, or a running job whose lease
   expired or whose worker process stopped beating (``delivery.heartbeat``): its worker died, and the job is
   reclaimed with ``interrupted=True``. PostgreSQL skips rows other workers
   hold (``FOR UPDATE SKIP LOCKED``); SQLite has one writer (``BEGIN IMMEDIATE``), which makes the claim atomic.
-- ``execute`` runs the handler outside any transaction and records the outcome in one fenced transaction:
+  The claim's transaction also beats the worker's process row and runs the kind's ``prepare`` (a push reads its
+  plan, commits its write-ahead record and takes its rate-limit slot there). With nothing due, ``claim_next`` says
+  when the next pending job will be, from the same statement.
+- ``execute`` runs the handler outside any transaction and records the outcome in one fenced transaction (for a
+  success, the job's own UPDATE is the fence):
   succeeded; pending again after a backoff (never sooner than Retry-After); pending again after a ``Wait``, which
   spends no attempt; or failed (given up, or dead-lettered after ``max_attempts`` spent attempts) with the
   destination's own message, calling the kind's ``on_give_up`` in that same transaction. Every attempt is kept with
@@ -19,17 +24,17 @@ attempts only and is capped by ``HIREBRIDGE_RETRY_BACKOFF_CAP_SECONDS``.
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import CursorResult, Select, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import hirebridge.db.models  # noqa: F401  (every mapper, so foreign keys resolve in a worker-only process)
-from hirebridge.db.types import utcnow
+from hirebridge.db.types import new_id, utcnow
 from hirebridge.delivery.backoff import Backoff, next_delay
 from hirebridge.delivery.handlers import (
     Done,
@@ -40,9 +45,11 @@ from hirebridge.delivery.handlers import (
     get_handler,
     outcome_for_exception,
 )
-from hirebridge.delivery.heartbeat import owner_lost
+from hirebridge.delivery.heartbeat import TAKEOVER_AFTER_SECONDS, beat_owner, owner_silent_since
 from hirebridge.delivery.lease import LeaseLost
 from hirebridge.delivery.models import ACTIVE_JOB_STATES, DeliveryAttempt, DeliveryJob, JobState
+from hirebridge.delivery.wakeup import notify_on_commit
+from hirebridge.delivery.wakeup import wake_workers as wake_workers  # re-exported: callers wake through the engine
 from hirebridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -57,39 +64,6 @@ INTERRUPTED_MESSAGE = (
 MAX_WAITS = 300
 MIN_WAIT_SECONDS = 0.1
 MAX_WAIT_SECONDS = 300.0
-
-# Events of the workers in this process, set after a transaction that enqueued a job commits.
-_wake_events: set[threading.Event] = set()
-_wake_lock = threading.Lock()
-
-
-def add_wake_event(wake: threading.Event) -> None:
-    with _wake_lock:
-        _wake_events.add(wake)
-
-
-def remove_wake_event(wake: threading.Event) -> None:
-    with _wake_lock:
-        _wake_events.discard(wake)
-
-
-def wake_workers() -> None:
-    """Wake this process's idle workers now instead of at their next poll."""
-    with _wake_lock:
-        for wake in _wake_events:
-            wake.set()
-
-
-def _wake_after_commit(session: Session) -> None:
-    # One listener per session until it fires; after a rollback it fires at the session's next commit (harmless).
-    if not session.info.get("delivery_wake_registered"):
-        session.info["delivery_wake_registered"] = True
-
-        def on_commit(committed: Session) -> None:
-            committed.info.pop("delivery_wake_registered", None)
-            wake_workers()
-
-        event.listen(session, "after_commit", on_commit, once=True)
 
 
 def enqueue(
@@ -138,7 +112,7 @@ def enqueue(
         if existing is None:
             raise
         return existing
-    _wake_after_commit(session)
+    notify_on_commit(session)
     return job
 
 
@@ -150,45 +124,169 @@ def _active_with_key(session: Session, dedupe_key: str) -> DeliveryJob | None:
 
 def claim(runtime: Runtime, worker_id: str, *, kinds: Collection[str], lease_seconds: float) -> JobContext | None:
     """Take one due job of the given kinds with a lease, or None when nothing is due."""
+    return claim_next(runtime, worker_id, kinds=kinds, lease_seconds=lease_seconds)[0]
+
+
+def claim_next(
+    runtime: Runtime, worker_id: str, *, kinds: Collection[str], lease_seconds: float, prepare: bool = True
+) -> tuple[JobContext | None, datetime | None]:
+    """Take one due job with a lease; else (None, when the next pending job is due, or None if there is none).
+
+    In the same transaction the worker's process row is beaten and the kind's ``prepare`` (if any, and ``prepare``)
+    runs, so a push needs no transaction of its own before its first call. A prepare that fails rolls the claim back
+    and the claim is made again at once without prepares.
+    """
     if not kinds:
-        return None
+        return None, None
+    try:
+        return _claim(runtime, worker_id, list(kinds), lease_seconds, prepare)
+    except _PrepareFailed as failed:
+        log.warning("job %s (%s): preparing the attempt failed; claiming without it", failed.job_id, failed.kind)
+        return _claim(runtime, worker_id, list(kinds), lease_seconds, False)
+
+
+class _PrepareFailed(Exception):
+    def __init__(self, job_id: str, kind: str) -> None:
+        super().__init__(job_id)
+        self.job_id, self.kind = job_id, kind
+
+
+_jobs = cast(Table, DeliveryJob.__table__)
+_attempts = cast(Table, DeliveryAttempt.__table__)
+_CLAIM_COLUMNS = [
+    _jobs.c[name]
+    for name in (
+        "id",
+        "organization_id",
+        "kind",
+        "subject_id",
+        "rate_key",
+        "payload",
+        "state",
+        "attempts",
+        "waits",
+        "max_attempts",
+        "next_attempt_at",
+    )
+]
+_TAKE = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job_id"))
+    .values(
+        state=JobState.RUNNING,
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("expires"),
+        attempts=_jobs.c.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+)
+_OPEN_ATTEMPT = insert(_attempts).values(
+    id=bindparam("v_id"),
+    job_id=bindparam("v_job"),
+    number=bindparam("v_number"),
+    worker=bindparam("v_worker"),
+    started_at=bindparam("v_now"),
+    exchanges=bindparam("v_exchanges", type_=_attempts.c.exchanges.type),
+)
+
+
+def _candidates(postgres: bool) -> Select[Any]:
+    """Every pending job, due or not, beside the running jobs that may be taken over, ordered by next_attempt_at:
+    the first row is due if any is (a running job became due when it was claimed), and otherwise it says when the
+    next one will be, in the same statement. Built once per dialect; ``kinds``, ``now`` and ``lost_before``
+    (``now - TAKEOVER_AFTER_SECONDS``) are bound at each claim."""
+    now = bindparam("now", type_=_jobs.c.next_attempt_at.type)
+    query = (
+        select(*_CLAIM_COLUMNS)
+        .where(
+            _jobs.c.kind.in_(bindparam("kinds", expanding=True)),
+            or_(
+                _jobs.c.state == JobState.PENDING,
+                and_(_jobs.c.state == JobState.RUNNING, _jobs.c.lease_expires_at < now),
+                and_(
+                    _jobs.c.state == JobState.RUNNING,
+                    owner_silent_since(bindparam("lost_before", type_=_jobs.c.next_attempt_at.type)),
+                ),
+            ),
+        )
+        .order_by(_jobs.c.next_attempt_at)
+        .limit(1)
+    )
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+_CANDIDATES = {True: _candidates(True), False: _candidates(False)}
+
+
+def _claim(
+    runtime: Runtime, worker_id: str, kinds: list[str], lease_seconds: float, prepare: bool
+) -> tuple[JobContext | None, datetime | None]:
+    verified_at = time.monotonic()
     with runtime.transaction() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
         while True:
             now = utcnow()
-            query = (
-                select(DeliveryJob)
-                .where(
-                    DeliveryJob.kind.in_(list(kinds)),
-                    or_(
-                        and_(DeliveryJob.state == JobState.PENDING, DeliveryJob.next_attempt_at <= now),
-                        and_(DeliveryJob.state == JobState.RUNNING, DeliveryJob.lease_expires_at < now),
-                        and_(DeliveryJob.state == JobState.RUNNING, owner_lost(now)),
-                    ),
-                )
-                .order_by(DeliveryJob.next_attempt_at)
-                .limit(1)
+            lost_before = now - timedelta(seconds=TAKEOVER_AFTER_SECONDS)
+            row = session.execute(
+                _CANDIDATES[postgres], {"kinds": kinds, "now": now, "lost_before": lost_before}
+            ).first()
+            if row is None:
+                return None, None
+            if row.state == JobState.PENDING and row.next_attempt_at > now:
+                return None, row.next_attempt_at
+            interrupted = row.state == JobState.RUNNING
+            if interrupted and _reclaim_exhausted(runtime, session, row.id, now, lease_seconds):
+                continue
+            attempt_id = new_id()
+            session.execute(
+                _TAKE,
+                {"job_id": row.id, "owner": worker_id, "expires": now + timedelta(seconds=lease_seconds), "now": now},
             )
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            job = session.scalars(query).first()
-            if job is None:
-                return None
-            interrupted = job.state == JobState.RUNNING
-            if interrupted:
-                previous_id = _close_interrupted_attempt(session, job, now)
-                if job.attempts - job.waits >= job.max_attempts:
-                    _dead_letter_interrupted(runtime, session, job, previous_id, now, lease_seconds)
-                    continue
-            job.state = JobState.RUNNING
-            job.lease_owner = worker_id
-            job.lease_expires_at = now + timedelta(seconds=lease_seconds)
-            job.attempts += 1
-            attempt = DeliveryAttempt(
-                job_id=job.id, number=job.attempts, worker=worker_id, started_at=now, exchanges=[]
+            number = row.attempts + 1
+            session.execute(
+                _OPEN_ATTEMPT,
+                {"v_id": attempt_id, "v_job": row.id, "v_number": number, "v_worker": worker_id, "v_now": now}
+                | {"v_exchanges": []},
             )
-            session.add(attempt)
-            session.flush()
-            return _context(runtime, job, attempt.id, worker_id, interrupted, lease_seconds)
+            beat_owner(session, worker_id)
+            ctx = JobContext(
+                runtime=runtime,
+                job_id=row.id,
+                organization_id=row.organization_id,
+                kind=row.kind,
+                payload=dict(row.payload or {}),
+                attempt_number=number,
+                max_attempts=row.max_attempts,
+                worker_id=worker_id,
+                interrupted=interrupted,
+                lease_seconds=lease_seconds,
+                attempt_id=attempt_id,
+                subject_id=row.subject_id,
+                rate_key=row.rate_key,
+                waits=row.waits,
+                verified_at=verified_at,
+            )
+            handler = get_handler(row.kind) if prepare else None
+            if handler is not None and handler.prepare is not None:
+                try:
+                    ctx.prepared_outcome = handler.prepare(ctx, session)
+                except Exception as exc:
+                    outcome_for_exception(ctx, exc)  # logs it
+                    raise _PrepareFailed(row.id, row.kind) from exc
+            return ctx, None
+
+
+def _reclaim_exhausted(runtime: Runtime, session: Session, job_id: str, now: datetime, lease_seconds: float) -> bool:
+    """Close the attempt of a worker that stopped; True when that was the job's last (it is dead-lettered)."""
+    job = session.get(DeliveryJob, job_id)
+    assert job is not None
+    previous_id = _close_interrupted_attempt(session, job, now)
+    if job.attempts - job.waits < job.max_attempts:
+        session.flush()
+        return False
+    _dead_letter_interrupted(runtime, session, job, previous_id, now, lease_seconds)
+    session.flush()
+    return True
 
 
 def _context(
@@ -257,6 +355,8 @@ def execute(ctx: JobContext) -> Outcome | None:
     outcome: Outcome
     if handler is None:
         outcome = RetryLater(f"no handler for job kind {ctx.kind!r} in this worker", label="error")
+    elif ctx.prepared_outcome is not None:
+        outcome = ctx.prepared_outcome
     else:
         try:
             outcome = handler.run(ctx)
@@ -290,34 +390,12 @@ def execute(ctx: JobContext) -> Outcome | None:
 
 
 def _finish(ctx: JobContext, outcome: Outcome) -> None:
+    if isinstance(outcome, Done):
+        _succeed(ctx, outcome)
+        return
     handler = get_handler(ctx.kind)
     with ctx.fenced() as session:
         now = utcnow()
-        if isinstance(outcome, Done):
-            # The common case, in plain UPDATEs: the fence has just verified the lease on the job's row.
-            if outcome.record is not None:
-                outcome.record(session)
-            session.execute(
-                update(DeliveryAttempt)
-                .where(DeliveryAttempt.id == ctx.attempt_id)
-                .values(
-                    finished_at=now,
-                    exchanges=_bounded_exchanges(ctx.exchanges),
-                    http_status=outcome.http_status,
-                    outcome="succeeded",
-                    message=_bounded(outcome.detail) if outcome.detail else None,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(
-                update(DeliveryJob)
-                .where(DeliveryJob.id == ctx.job_id)
-                .values(
-                    state=JobState.SUCCEEDED, last_error=None, finished_at=now, lease_owner=None, lease_expires_at=None
-                )
-                .execution_options(synchronize_session=False)
-            )
-            return
         job = session.get(DeliveryJob, ctx.job_id)
         attempt = session.get(DeliveryAttempt, ctx.attempt_id)
         # The fence has just seen the job, and its attempts are deleted only with it.
@@ -350,6 +428,70 @@ def _finish(ctx: JobContext, outcome: Outcome) -> None:
         _mark_failed(job, outcome.message, now)
         if handler is not None and handler.on_give_up is not None:
             handler.on_give_up(ctx, session, _bounded(outcome.message))
+
+
+_SUCCEED_JOB = (
+    update(_jobs)
+    .where(
+        _jobs.c.id == bindparam("job_id"),
+        _jobs.c.lease_owner == bindparam("owner"),
+        _jobs.c.attempts == bindparam("attempt"),
+        _jobs.c.state == JobState.RUNNING,
+    )
+    .values(
+        state=JobState.SUCCEEDED,
+        last_error=None,
+        finished_at=bindparam("now"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("now"),
+    )
+)
+_SUCCEED_ATTEMPT = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"))
+    .values(
+        finished_at=bindparam("now"),
+        exchanges=bindparam("v_exchanges", type_=_attempts.c.exchanges.type),
+        http_status=bindparam("v_status"),
+        outcome="succeeded",
+        message=bindparam("v_message"),
+    )
+)
+
+
+def _succeed(ctx: JobContext, outcome: Done) -> None:
+    """The common case in one transaction: the job's success is its fence (the UPDATE matches only while this
+    worker holds the lease, and locks the row), then the handler's own writes and the attempt's record."""
+    if ctx.lease_lost:
+        raise LeaseLost(ctx.job_id)
+    try:
+        with ctx.runtime.transaction() as session:
+            now = utcnow()
+            result = cast(
+                CursorResult[Any],
+                session.execute(
+                    _SUCCEED_JOB,
+                    {"job_id": ctx.job_id, "owner": ctx.worker_id, "attempt": ctx.attempt_number, "now": now},
+                ),
+            )
+            if result.rowcount != 1:
+                raise LeaseLost(ctx.job_id)
+            if outcome.record is not None:
+                outcome.record(session)
+            session.execute(
+                _SUCCEED_ATTEMPT,
+                {
+                    "attempt_id": ctx.attempt_id,
+                    "now": now,
+                    "v_exchanges": _bounded_exchanges(ctx.exchanges),
+                    "v_status": outcome.http_status,
+                    "v_message": _bounded(outcome.detail) if outcome.detail else None,
+                },
+            )
+    except LeaseLost:
+        ctx.mark_lease_lost()
+        raise
 
 
 def _record_wait(

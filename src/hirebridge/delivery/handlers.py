@@ -14,6 +14,12 @@ Only a failed exchange with the destination (``RetryLater``) spends one of the j
 for a throttle to lift. It comes back after its own short delay, spends nothing, and is bounded by a count of its own
 (``MAX_WAITS``; past it a wait spends an attempt, so nothing loops forever).
 
+A handler may also ``prepare(ctx, session)``: it runs in the transaction that claims the job, so reading what the
+attempt needs (and writing what must be committed before the handler's first outside call, such as the push's
+write-ahead record and its rate-limit slot) costs no transaction of its own. It stores what it read on
+``ctx.prepared``, or returns an outcome that ends the attempt without running the handler. A prepare that raises
+rolls the claim back; the worker then claims again at once without prepares (the handler then reads for itself).
+
 ``on_give_up(ctx, session, message)`` runs when the job ends in failure, whether the handler gave up or the
 attempts ran out (dead letter), in the same fenced transaction that marks the job failed.
 
@@ -27,6 +33,7 @@ import contextlib
 import importlib
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +46,10 @@ from hirebridge.delivery.lease import LeaseLost, renew_lease
 from hirebridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# How long the claim's (or a heartbeat's) check of the lease covers a call that leaves after it: see
+# ``JobContext.recently_verified``. Well under TAKEOVER_AFTER_SECONDS minus the 20 s HTTP timeout.
+FRESH_SECONDS = 2.0
 
 # Modules that register job kinds, or subscribe to what jobs announce, when imported. Features add theirs here.
 HANDLER_MODULES: tuple[str, ...] = (
@@ -116,6 +127,13 @@ class JobContext:
     waits: int = 0  # earlier claims of this job that were waits, not attempts
     # Requests and responses of this attempt, redacted by whoever appends them; stored with the attempt.
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    # What the handler's ``prepare`` read (and wrote) in the claim's transaction; None without a prepare.
+    prepared: Any = None
+    # The attempt's outcome when ``prepare`` settled it (the handler then does not run).
+    prepared_outcome: Done | RetryLater | GiveUp | Wait | None = None
+    # time.monotonic() taken just before the latest transaction that verified this lease and beat this worker's
+    # process row (the claim, ``heartbeat()``): see ``recently_verified``.
+    verified_at: float = float("-inf")
     _lost: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
@@ -134,6 +152,13 @@ class JobContext:
     def mark_lease_lost(self) -> None:
         self._lost.set()
 
+    def recently_verified(self) -> bool:
+        """True while the lease and the process's beat were written so recently that no takeover can come before
+        a call started now has ended: at most ``FRESH_SECONDS`` (and a quarter of the lease) ago. A call may then
+        leave without a ``heartbeat()`` of its own; the beat behind it is at most that old when it leaves, so a
+        takeover (``TAKEOVER_AFTER_SECONDS`` after it, or the lease's end) still comes after the call's timeout."""
+        return time.monotonic() - self.verified_at < min(FRESH_SECONDS, self.lease_seconds / 4)
+
     @contextlib.contextmanager
     def fenced(self) -> Iterator[Session]:
         """A transaction that first verifies (and extends) this worker's lease; LeaseLost rolls it back."""
@@ -150,8 +175,10 @@ class JobContext:
     def heartbeat(self) -> None:
         """Extend the lease and beat this worker's process row (call it right before an outside call and during long
         work; the worker also does it on a timer). A takeover waits ``TAKEOVER_AFTER_SECONDS`` from this beat."""
+        started = time.monotonic()
         with self.fenced() as session:
             beat_owner(session, self.worker_id)
+        self.verified_at = max(self.verified_at, started)
 
     def _renew(self, session: Session) -> None:
         renew_lease(
@@ -165,6 +192,7 @@ class JobContext:
 
 Run = Callable[[JobContext], Outcome]
 OnGiveUp = Callable[[JobContext, Session, str], None]
+Prepare = Callable[[JobContext, Session], Outcome | None]
 
 
 @dataclass(frozen=True)
@@ -172,18 +200,19 @@ class Handler:
     kind: str
     run: Run
     on_give_up: OnGiveUp | None = None
+    prepare: Prepare | None = None
 
 
 _registry: dict[str, Handler] = {}
 _registry_lock = threading.Lock()
 
 
-def register(kind: str, run: Run, on_give_up: OnGiveUp | None = None) -> None:
+def register(kind: str, run: Run, on_give_up: OnGiveUp | None = None, *, prepare: Prepare | None = None) -> None:
     """Register (or replace) the handler of a job kind."""
     if not kind or len(kind) > 40:
         raise ValueError("a job kind is 1 to 40 characters")
     with _registry_lock:
-        _registry[kind] = Handler(kind, run, on_give_up)
+        _registry[kind] = Handler(kind, run, on_give_up, prepare)
 
 
 def unregister(kind: str) -> None:

@@ -17,8 +17,9 @@ runs) falls back to the lease: only a row that went stale says a process died.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,17 +60,19 @@ def forget(runtime: Runtime, worker: str) -> None:
 
 def beat_owner(session: Session, lease_owner: str) -> None:
     """Record, inside the caller's (fenced) transaction, that the lease owner's process is alive now."""
-    session.execute(
-        update(WorkerHeartbeat).where(WorkerHeartbeat.worker == process_of(lease_owner)).values(beat_at=utcnow())
-    )
+    session.execute(_BEAT_OWNER, {"b_worker": process_of(lease_owner), "v_beat_at": utcnow()})
 
 
-def owner_lost(now: datetime) -> ColumnElement[bool]:
-    """SQL: the job's lease owner belongs to a process whose heartbeat stopped long enough to take its jobs over
-    (for the claim's WHERE)."""
+_beats = cast(Table, WorkerHeartbeat.__table__)
+_BEAT_OWNER = update(_beats).where(_beats.c.worker == bindparam("b_worker")).values(beat_at=bindparam("v_beat_at"))
+
+
+def owner_silent_since(before: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """SQL: the job's lease owner's process has not beaten since ``before`` (a bound parameter: the claim's
+    statement is built once and takes ``now - TAKEOVER_AFTER_SECONDS`` at each execution)."""
     prefix = WorkerHeartbeat.worker + ":"
     return exists().where(
-        WorkerHeartbeat.beat_at < now - timedelta(seconds=TAKEOVER_AFTER_SECONDS),
+        WorkerHeartbeat.beat_at < before,
         func.substr(DeliveryJob.lease_owner, 1, func.length(prefix)) == prefix,
     )
 

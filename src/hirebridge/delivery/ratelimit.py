@@ -14,8 +14,9 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,37 +63,59 @@ def reserve(
 ) -> float | None:
     """Take the next token: the seconds until it may be used (0: now). None, taking nothing, beyond ``max_wait``."""
     with runtime.transaction() as session:
-        bucket = _locked_bucket(session, key, rate_per_second, capacity)
-        now = utcnow()
-        tokens = _refilled(bucket, now, rate_per_second, capacity)
-        wait = max(0.0, (1.0 - tokens) / rate_per_second)
-        bucket.rate_per_second = rate_per_second
-        bucket.burst = capacity
-        bucket.updated_at = now
-        if max_wait is not None and wait > max_wait:
-            bucket.tokens = tokens
-            return None
-        bucket.tokens = tokens - 1.0
-        return wait
+        return reserve_in(session, key, rate_per_second, capacity, max_wait=max_wait)
 
 
-def _refilled(bucket: RateLimitBucket, now: datetime, rate: float, capacity: float) -> float:
+def reserve_in(
+    session: Session, key: str, rate_per_second: float, capacity: float, *, max_wait: float | None = None
+) -> float | None:
+    """``reserve`` inside the caller's transaction (a push takes its first slot in the transaction that claims it).
+
+    The bucket's row stays locked until that transaction ends, so take the slot last, just before committing."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    row = session.execute(_LOCK_PG if postgres else _LOCK, {"b_key": key}).first()
+    now = utcnow()
+    if row is None:
+        values = {"key": key, "rate_per_second": rate_per_second, "burst": capacity, "tokens": capacity}
+        insert = postgresql.insert if postgres else sqlite.insert
+        # Two first callers may race to create the bucket: one insert wins, both then lock the same row.
+        session.execute(
+            insert(RateLimitBucket).values(**values, updated_at=now).on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = session.execute(_LOCK_PG if postgres else _LOCK, {"b_key": key}).one()
+    tokens = _refilled(row.tokens, row.updated_at, now, rate_per_second, capacity)
+    wait = max(0.0, (1.0 - tokens) / rate_per_second)
+    taken = max_wait is None or wait <= max_wait
+    session.execute(
+        _UPDATE,
+        {
+            "b_key": key,
+            "v_tokens": tokens - 1.0 if taken else tokens,
+            "v_rate": rate_per_second,
+            "v_burst": capacity,
+            "v_now": now,
+        },
+    )
+    return wait if taken else None
+
+
+_table = cast(Table, RateLimitBucket.__table__)
+_LOCK = select(_table.c.tokens, _table.c.updated_at).where(_table.c.key == bindparam("b_key"))
+_LOCK_PG = _LOCK.with_for_update()
+_UPDATE = (
+    update(_table)
+    .where(_table.c.key == bindparam("b_key"))
+    .values(
+        tokens=bindparam("v_tokens"),
+        rate_per_second=bindparam("v_rate"),
+        burst=bindparam("v_burst"),
+        updated_at=bindparam("v_now"),
+    )
+)
+
+
+def _refilled(tokens: float, updated_at: datetime, now: datetime, rate: float, capacity: float) -> float:
     # A clock that went backwards (another host) adds nothing rather than taking tokens away. A negative balance
     # (slots reserved ahead) refills the same way, so the next free slot is always 1/rate after the last one.
-    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
-    return min(capacity, bucket.tokens + elapsed * rate)
-
-
-def _locked_bucket(session: Session, key: str, rate: float, capacity: float) -> RateLimitBucket:
-    dialect = session.get_bind().dialect.name
-    query = select(RateLimitBucket).where(RateLimitBucket.key == key).execution_options(populate_existing=True)
-    if dialect == "postgresql":
-        query = query.with_for_update()
-    bucket = session.scalars(query).first()
-    if bucket is not None:
-        return bucket
-    values = {"key": key, "rate_per_second": rate, "burst": capacity, "tokens": capacity, "updated_at": utcnow()}
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Two first callers may race to create the bucket: one insert wins, both then lock the same row.
-    session.execute(insert(RateLimitBucket).values(**values).on_conflict_do_nothing(index_elements=["key"]))
-    return session.scalars(query).one()
+    elapsed = max(0.0, (now - updated_at).total_seconds())
+    return min(capacity, tokens + elapsed * rate)

@@ -1,10 +1,18 @@
 """Delivery workers: threads that claim due jobs, run them and record the outcome, until asked to stop.
 
-- ``Worker(runtime, threads)``: N threads in this process, each ``host:pid:n``, polling with a short idle sleep
-  (woken at once when this process enqueues), plus one heartbeat thread that extends the leases of the jobs
-  in hand, and beats the process's row in ``worker_heartbeats`` every second (``delivery.heartbeat``: a
-  running job of a process that stopped beating is taken over in seconds, not after its lease). ``stop()`` lets
-  each thread finish its current attempt, then exit, and removes the process's row.
+- ``Worker(runtime, threads)``: N threads in this process, each ``host:pid:n``, plus one heartbeat thread that
+  extends the leases of the jobs in hand, and beats the process's row in ``worker_heartbeats`` every second while
+  it holds jobs, every ``IDLE_BEAT_SECONDS`` while idle (``delivery.heartbeat``: a running job of a process that
+  stopped beating is taken over in seconds, not after its lease). ``stop()`` lets each thread finish its current
+  attempt, then exit, and removes the process's row.
+
+Idle threads do not poll. A thread that finds nothing due waits to be woken: by an enqueue in this process, by a
+PostgreSQL NOTIFY from any process (``delivery.wakeup``), or by another thread of this worker that just claimed a
+job (more may be due: the claims cascade through the idle threads one at a time). One idle thread, the watcher,
+also wakes on a timer: when the next pending job is due (the claim says when), and at the latest after
+``idle_sleep`` seconds, which is how jobs are found that nobody announced (SQLite across processes, a lost
+notification, a worker that died). An idle worker process therefore costs one claim per ``idle_sleep`` and one beat
+per ``IDLE_BEAT_SECONDS``, whatever its thread count.
 - ``run_worker_process(runtime, threads)``: what ``hirebridge worker`` runs; blocks until SIGTERM or SIGINT.
 - ``start_in_background(runtime, threads)``: what ``hirebridge serve`` runs; returns the function that stops it.
 """
@@ -16,20 +24,28 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Collection
+from datetime import datetime
 from types import FrameType
 
-from hirebridge.delivery.engine import add_wake_event, claim, execute, remove_wake_event
+from hirebridge.db.types import utcnow
+from hirebridge.delivery.engine import claim_next, execute
 from hirebridge.delivery.handlers import JobContext, load_handler_modules, registered_kinds
 from hirebridge.delivery.heartbeat import HEARTBEAT_SECONDS, beat, forget
 from hirebridge.delivery.lease import LeaseLost
+from hirebridge.delivery.wakeup import Listener, add_waker, remove_waker
 from hirebridge.observability.jobs import run_job
 from hirebridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS = 60.0
-DEFAULT_IDLE_SLEEP_SECONDS = 0.5
+# The longest an idle worker goes without looking for due jobs (the fallback for wake-ups that never come).
+DEFAULT_IDLE_SLEEP_SECONDS = 2.0
+IDLE_BEAT_SECONDS = 2.5  # well under LOST_AFTER_SECONDS (6 s): an idle process still reads as alive
+# A thread that is not the watcher still looks this often, whatever happens to the wake-ups.
+MAX_UNWATCHED_SECONDS = 60.0
 
 
 def worker_id_prefix() -> str:
@@ -63,7 +79,12 @@ class Worker:
         self._kinds = frozenset(kinds) if kinds is not None else None
         self.kinds: frozenset[str] = frozenset()
         self.stopping = threading.Event()
-        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._wakes = 0  # wake-ups not yet taken by a thread (at most one per thread)
+        self._watching = False  # an idle thread keeps the time (see the module docstring)
+        self._due_at: float | None = None  # monotonic time the next pending job is due, as last seen
+        self._listener: Listener | None = None
+        self.claims = 0  # claim transactions made (tests count the polls)
         self._heartbeat_stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._process_beat: threading.Thread | None = None
@@ -76,7 +97,10 @@ class Worker:
         if self._threads:
             raise RuntimeError("this worker has already been started")
         self.kinds = self._kinds if self._kinds is not None else registered_kinds()
-        add_wake_event(self._wake)
+        add_waker(self.wake)
+        if Listener.supported(self.runtime.engine):
+            self._listener = Listener(self.runtime.engine, self.wake)
+            self._listener.start()
         prefix = worker_id_prefix()
         self._process = prefix
         try:
@@ -95,12 +119,19 @@ class Worker:
         log.info("delivery worker started: %d threads, kinds %s", self.thread_count, ", ".join(sorted(self.kinds)))
 
     def wake(self) -> None:
-        self._wake.set()
+        """Have one idle thread look for due jobs now (or the next thread that would go idle)."""
+        with self._idle:
+            self._wakes = min(self._wakes + 1, self.thread_count)
+            self._idle.notify()
 
     def stop(self, timeout: float | None = None) -> None:
         """Finish the attempts in hand, then stop. Safe to call more than once."""
         self.stopping.set()
-        self._wake.set()
+        with self._idle:
+            self._idle.notify_all()
+        if self._listener is not None:
+            self._listener.stop(timeout)
+            self._listener = None
         for thread in self._threads:
             thread.join(timeout)
         # Leases are kept alive until the last attempt in hand has been recorded.
@@ -114,7 +145,7 @@ class Worker:
                 forget(self.runtime, self._process)
             except Exception:
                 log.exception("delivery worker %s could not remove its heartbeat", self._process)
-        remove_wake_event(self._wake)
+        remove_waker(self.wake)
         log.info("delivery worker stopped")
 
     def join(self, timeout: float | None = None) -> None:
@@ -124,15 +155,16 @@ class Worker:
     def _loop(self, index: int, worker_id: str) -> None:
         while not self.stopping.is_set():
             try:
-                ctx = claim(self.runtime, worker_id, kinds=self.kinds, lease_seconds=self.lease_seconds)
+                self.claims += 1
+                ctx, due = claim_next(self.runtime, worker_id, kinds=self.kinds, lease_seconds=self.lease_seconds)
             except Exception:
                 log.exception("delivery worker %s could not claim a job (will retry)", worker_id)
                 self.stopping.wait(self.idle_sleep)
                 continue
             if ctx is None:
-                self._wake.wait(self.idle_sleep)
-                self._wake.clear()
+                self._wait_idle(due)
                 continue
+            self.wake()  # another job may be due: the next idle thread looks
             with self._in_hand_lock:
                 self._in_hand[index] = ctx
             try:
@@ -144,9 +176,47 @@ class Worker:
                 with self._in_hand_lock:
                     self._in_hand.pop(index, None)
 
+    def _wait_idle(self, due: datetime | None) -> None:
+        """Wait until woken; the watcher also until the next job is due, and at most ``idle_sleep``."""
+        with self._idle:
+            if due is not None:
+                at = time.monotonic() + max(0.0, (due - utcnow()).total_seconds())
+                if self._due_at is None or at < self._due_at:
+                    self._due_at = at
+                    self._idle.notify_all()  # the watcher keeps the earlier time
+            watcher = not self._watching
+            if watcher:
+                self._watching = True
+            started = time.monotonic()
+            try:
+                while not self._wakes and not self.stopping.is_set():
+                    now = time.monotonic()
+                    if watcher:
+                        deadline = started + self.idle_sleep
+                        if self._due_at is not None:
+                            deadline = min(deadline, self._due_at)
+                    else:
+                        deadline = started + MAX_UNWATCHED_SECONDS
+                    if now >= deadline:
+                        break
+                    self._idle.wait(deadline - now)
+                if self._wakes:
+                    self._wakes -= 1
+            finally:
+                if watcher:
+                    self._watching = False
+                    self._due_at = None  # the claim that follows says it again
+                    self._idle.notify()  # an idle thread may take over the watch
+
     def _beats(self) -> None:
         count = 0
+        last = time.monotonic()
         while not self._heartbeat_stop.wait(HEARTBEAT_SECONDS):
+            with self._in_hand_lock:
+                busy = bool(self._in_hand)
+            if not busy and time.monotonic() - last < IDLE_BEAT_SECONDS:
+                continue
+            last = time.monotonic()
             count += 1
             try:
                 beat(self.runtime, self._process, self.thread_count, prune=count % 600 == 0)
@@ -159,6 +229,8 @@ class Worker:
             with self._in_hand_lock:
                 in_hand = list(self._in_hand.values())
             for ctx in in_hand:
+                if time.monotonic() - ctx.verified_at < interval:
+                    continue  # its claim (or a check before a call) has just done it
                 try:
                     ctx.heartbeat()
                 except LeaseLost:

@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hirebridge.connectors.base import Connector, Hire, RemoteRef
+from hirebridge.connectors.base import Connector, RemoteRef
 from hirebridge.connectors.errors import AuthError, ConnectorError, OutcomeUnknownError, RejectedError, RetryableError
 from hirebridge.connectors.registry import UnsupportedSystem, make_connector
 from hirebridge.connectors.transport import make_http_client
@@ -46,8 +44,9 @@ from hirebridge.delivery.heartbeat import TAKEOVER_AFTER_SECONDS, live_workers, 
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.delivery.ratelimit import acquire
 from hirebridge.hris import events
-from hirebridge.hris.hire import HireDataMissing, build_hire
-from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord, upsert_remote_record
+from hirebridge.hris.models import HrisPush, PushState, RemoteRecord
+from hirebridge.hris.push_plan import CONCURRENT_WAIT_SECONDS, TERMINAL, Plan, read_plan, update_push, upsert_mapping
+from hirebridge.hris.push_plan import rate_key as rate_key  # re-exported: the passthrough and the console use it
 from hirebridge.hris.tokens import DbTokenStore
 from hirebridge.observability import context as log_context
 from hirebridge.runtime import Runtime
@@ -59,10 +58,8 @@ KIND = "hris_push"
 MAX_ATTEMPTS = 10
 # 2 s, 4 s, 8 s, ... drawn with full jitter; the engine caps it at HIREBRIDGE_RETRY_BACKOFF_CAP_SECONDS (60 s).
 BACKOFF = Backoff(base_seconds=2.0, cap_seconds=MAX_DELAY_SECONDS)
-CONCURRENT_WAIT_SECONDS = 2.0
 THROTTLE_WAIT_SECONDS = 1.0  # a 429 without Retry-After
 HTTP_TIMEOUT_SECONDS = 20.0  # well under the 60 s lease
-TERMINAL = (PushState.SUCCEEDED, PushState.FAILED)
 UNRESOLVABLE = (
     "an earlier create of this hire may have reached the HRIS (its answer was lost) and the hire has no email to "
     "look the employee up by, so hirebridge will not risk creating a second one. Look for the employee in the HRIS, "
@@ -84,10 +81,6 @@ def enqueue_push(session: Session, push: HrisPush) -> DeliveryJob:
         max_attempts=MAX_ATTEMPTS,
         backoff=BACKOFF,
     )
-
-
-def rate_key(connection_id: str) -> str:
-    return f"hris:{connection_id}"
 
 
 def wait_for_push(runtime: Runtime, push_id: str, timeout: float, interval: float = 0.075) -> HrisPush:
@@ -127,34 +120,25 @@ def worker_lost_message(session: Session, push: HrisPush) -> str | None:
     return f"{lost}; will be retried at {retry_at:%H:%M:%S} UTC"
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What an attempt needs, read in one transaction; the HTTP calls happen after it is closed."""
-
-    push_id: str
-    organization_id: str
-    candidate_id: str
-    connection_id: str
-    system: str
-    base_url: str
-    credentials_encrypted: str
-    field_mapping: dict[str, Any]
-    connection_settings: dict[str, Any]
-    rate_per_second: float
-    hire: Hire
-    remote_id: str | None
-    remote_kind: str
-    uncertain: bool
-    uncertain_since: datetime | None
+def prepare_push(ctx: JobContext, session: Session) -> Outcome | None:
+    """In the claim's transaction: read the plan, mark the push running, and for a create commit the write-ahead
+    record and take the call's rate-limit slot, so that the call can leave as soon as the claim commits."""
+    plan_or_outcome = read_plan(session, ctx, str(ctx.payload["push_id"]))
+    if isinstance(plan_or_outcome, Plan):
+        ctx.prepared = plan_or_outcome
+        return None
+    return plan_or_outcome
 
 
 def run_push(ctx: JobContext) -> Outcome:
-    push_id = str(ctx.payload["push_id"])
-    with ctx.fenced() as session:
-        plan_or_outcome = _begin(session, ctx, push_id)
-    if not isinstance(plan_or_outcome, _Plan):
-        return plan_or_outcome
-    plan = plan_or_outcome
+    if isinstance(ctx.prepared, Plan):
+        plan = ctx.prepared
+    else:  # claimed without prepare (see delivery.handlers): read the plan in a transaction of its own
+        with ctx.fenced() as session:
+            plan_or_outcome = read_plan(session, ctx, str(ctx.payload["push_id"]))
+        if not isinstance(plan_or_outcome, Plan):
+            return plan_or_outcome
+        plan = plan_or_outcome
     log_context.bind(hris=plan.system)  # for the job's log lines and metrics; run_job restores it
     try:
         credentials = ctx.runtime.cipher.decrypt_json(plan.credentials_encrypted)
@@ -192,63 +176,22 @@ def run_push(ctx: JobContext) -> Outcome:
             return GiveUp(_message(exc), http_status=exc.http_status)
 
 
-def _before_call(ctx: JobContext, plan: _Plan) -> None:
-    """Take a rate-limit slot, then check that this worker still holds the lease (LeaseLost if not), so that a call
-    delayed past a takeover (a slow slot, a stalled process) is not sent beside the new owner's."""
-    acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second)
-    ctx.heartbeat()
+def _before_call(ctx: JobContext, plan: Plan) -> None:
+    """Take a rate-limit slot (the first call's was taken with the plan), then make sure this worker still holds
+    the lease (LeaseLost if not), so that a call delayed past a takeover (a slow slot, a stalled process) is not
+    sent beside the new owner's. The claim (or the last check) verified the lease and beat the process row: while
+    that is recent (``JobContext.recently_verified``), no takeover can come before this call ends."""
+    if plan.slot_at is not None:
+        delay, plan.slot_at = plan.slot_at - time.monotonic(), None
+        if delay > 0:
+            time.sleep(delay)
+    else:
+        acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second)
+    if not ctx.recently_verified():
+        ctx.heartbeat()
 
 
-def _begin(session: Session, ctx: JobContext, push_id: str) -> _Plan | Outcome:
-    push = session.get(HrisPush, push_id)
-    if push is None:
-        return GiveUp("the push no longer exists")
-    if push.state in TERMINAL:
-        return Done(f"push already {push.state.value}")
-    connection = session.get(HrisConnection, push.connection_id)
-    if connection is None or not connection.is_enabled:
-        return GiveUp("the HRIS connection is disabled or was removed")
-    try:
-        hire = build_hire(session, push.application_id)
-    except HireDataMissing as exc:
-        return GiveUp(str(exc))
-    push.state = PushState.RUNNING
-    push.attempts = ctx.spent_attempts
-    if ctx.interrupted:
-        push.error_message = "worker lost during the previous attempt; taken over by another worker"
-    remote = _remote_record(session, push.connection_id, push.candidate_id)
-    # An uncertain create by this push, or by an earlier push of the same person, must be looked up first (a known
-    # record is updated, so then there is nothing to look up).
-    earlier_unknown = None
-    if remote is None:
-        earlier_unknown = session.scalar(
-            select(func.max(HrisPush.outcome_unknown_at)).where(
-                HrisPush.connection_id == push.connection_id,
-                HrisPush.candidate_id == push.candidate_id,
-                HrisPush.outcome_unknown.is_(True),
-            )
-        )
-    uncertain = push.outcome_unknown or ctx.interrupted or earlier_unknown is not None
-    return _Plan(
-        push_id=push.id,
-        organization_id=push.organization_id,
-        candidate_id=push.candidate_id,
-        connection_id=connection.id,
-        system=connection.system,
-        base_url=connection.base_url,
-        credentials_encrypted=connection.credentials_encrypted,
-        field_mapping=dict(connection.field_mapping or {}),
-        connection_settings=dict(connection.settings or {}),
-        rate_per_second=max(connection.rate_limit_per_second, 0.01),
-        hire=hire,
-        remote_id=remote.remote_id if remote is not None else None,
-        remote_kind=remote.remote_kind if remote is not None else "employee",
-        uncertain=uncertain,
-        uncertain_since=earlier_unknown,
-    )
-
-
-def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
+def _push(ctx: JobContext, plan: Plan, connector: Connector) -> Outcome:
     payload = connector.build_payload(plan.hire)
     if plan.remote_id is not None:
         updated = connector.update(plan.remote_id, payload)
@@ -268,9 +211,10 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
         found = connector.find_existing(plan.hire)
         if found is not None:
             return _succeed(ctx, plan, found, "adopt")
-    blocked = _write_ahead(ctx, plan)
-    if blocked is not None:
-        return blocked
+    if not plan.written_ahead:  # an uncertain push that found nothing: its write-ahead record now
+        blocked = _write_ahead(ctx, plan)
+        if blocked is not None:
+            return blocked
     try:
         created = connector.create(payload)
     except OutcomeUnknownError:
@@ -284,7 +228,7 @@ def _push(ctx: JobContext, plan: _Plan, connector: Connector) -> Outcome:
     return _succeed(ctx, plan, created, "create")
 
 
-def _read_lag_seconds(plan: _Plan, connector: Connector) -> float:
+def _read_lag_seconds(plan: Plan, connector: Connector) -> float:
     """How long the HRIS's reads may lag its writes: the connector's figure, or the connection's own setting."""
     configured = plan.connection_settings.get("readLagSeconds")
     if isinstance(configured, int | float) and 0 <= configured <= 3600:
@@ -292,7 +236,7 @@ def _read_lag_seconds(plan: _Plan, connector: Connector) -> float:
     return float(connector.read_lag_seconds)
 
 
-def _write_ahead(ctx: JobContext, plan: _Plan) -> Outcome | None:
+def _write_ahead(ctx: JobContext, plan: Plan) -> Outcome | None:
     """Commit "outcome unknown" before the create leaves; None when the create may go ahead."""
     with ctx.fenced() as session:
         # Serialise creates of one person: two applications of the same candidate pushed at once.
@@ -332,51 +276,38 @@ def _clear_unknown(ctx: JobContext, push_id: str) -> None:
         push.outcome_unknown_at = None
 
 
-def _succeed(ctx: JobContext, plan: _Plan, remote: RemoteRef, operation: str) -> Outcome:
+def _succeed(ctx: JobContext, plan: Plan, remote: RemoteRef, operation: str) -> Outcome:
     """The mapping, the push's outcome and its webhook commit with the job's success, in the engine's transaction."""
 
     def record(session: Session) -> None:
         _upsert_remote_record(session, plan, remote)
-        session.execute(
-            update(HrisPush)
-            .where(HrisPush.id == plan.push_id)
-            .values(
-                state=PushState.SUCCEEDED,
-                remote_id=remote.remote_id,
-                operation=operation,
-                attempts=ctx.spent_attempts,
-                outcome_unknown=False,
-                outcome_unknown_at=None,
-                error_message=None,
-                finished_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        values = {
+            "state": PushState.SUCCEEDED,
+            "remote_id": remote.remote_id,
+            "operation": operation,
+            "attempts": ctx.spent_attempts,
+            "outcome_unknown": False,
+            "outcome_unknown_at": None,
+            "error_message": None,
+            "finished_at": utcnow(),
+        }
+        update_push(session, plan.push_id, values)
         _announce(ctx, session, plan.push_id)
 
     return Done(f"{operation} {remote.kind} {remote.remote_id}", http_status=remote.http_status, record=record)
 
 
-def _upsert_remote_record(session: Session, plan: _Plan, remote: RemoteRef) -> None:
+def _upsert_remote_record(session: Session, plan: Plan, remote: RemoteRef) -> None:
     # The record this attempt started from (plan.remote_id) is the only one there can be: a create runs only after
     # the write-ahead transaction found none, under the candidate's lock. Its id changes only when the HRIS turns a
     # pre-hire into an employee (the pre-hire's id is kept beside the employee's).
     if plan.remote_id is not None and plan.remote_id not in (remote.remote_id, remote.pre_hire_id):
         log.warning("connection %s: remote record of a candidate changed on push %s", plan.connection_id, plan.push_id)
-    upsert_remote_record(
-        session,
-        organization_id=plan.organization_id,
-        connection_id=plan.connection_id,
-        candidate_id=plan.candidate_id,
-        remote_id=remote.remote_id,
-        remote_kind=remote.kind,
-        push_id=plan.push_id,
-        pre_hire_id=remote.pre_hire_id,
-    )
+    upsert_mapping(session, plan, remote)
 
 
 def _retry(
-    ctx: JobContext, plan: _Plan, message: str, retry_after: float | None, http_status: int | None, label: str = "retry"
+    ctx: JobContext, plan: Plan, message: str, retry_after: float | None, http_status: int | None, label: str = "retry"
 ) -> Outcome:
     """Back to queued (no worker holds it while it waits), showing why; the engine schedules the next attempt."""
     with ctx.fenced() as session:
@@ -387,7 +318,7 @@ def _retry(
     return RetryLater(message, retry_after=retry_after, http_status=http_status, label=label)
 
 
-def _wait(ctx: JobContext, plan: _Plan, message: str, seconds: float, http_status: int | None) -> Outcome:
+def _wait(ctx: JobContext, plan: Plan, message: str, seconds: float, http_status: int | None) -> Outcome:
     """Back to queued showing why, re-checked after ``seconds``; no attempt is spent (see the module docstring)."""
     with ctx.fenced() as session:
         push = _push_row(session, plan.push_id)
@@ -435,4 +366,4 @@ def _message(exc: ConnectorError) -> str:
     return str(getattr(exc, "message", None) or exc)
 
 
-register(KIND, run_push, on_give_up)
+register(KIND, run_push, on_give_up, prepare=prepare_push)

@@ -1,0 +1,160 @@
+"""What one push costs the worker's database, counted (never timed): statements and transactions.
+
+One hire is pushed to the BambooHR simulator over a real socket by the worker's own two steps, ``claim`` then
+``execute`` (what each worker thread does per job), on an engine of its own, so that nothing else (the service's
+workers, the fixtures' set-up) is counted. Statements are what reaches the driver (``before_cursor_execute``), not
+counting the transaction control: SQLite's ``BEGIN IMMEDIATE`` and PostgreSQL's implicit ``BEGIN`` are the
+transactions (``begin`` events), and each ends with one ``COMMIT`` or ``ROLLBACK``. The budget is issue 14's: at most
+15 statements in at most 3 transactions for a create, and for an update of the same employee.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, event
+
+from hirebridge.delivery.engine import claim, execute
+from hirebridge.delivery.handlers import Done, load_handler_modules
+from hirebridge.hris.models import HrisPush, PushState
+from hirebridge.hris.push import KIND
+from hirebridge.orgs.service import IssuedCredentials
+from hirebridge.runtime import Runtime
+from hirebridge.settings import Settings
+from tests.delivery.pushdata import make_connection, make_hire, start_push
+from tests.support.servers import serve
+
+log = logging.getLogger(__name__)
+
+MAX_STATEMENTS = 15
+MAX_TRANSACTIONS = 3
+BAMBOO = {"companyDomain": "acme", "apiKey": "sandbox-key"}
+
+
+@dataclass
+class Counted:
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0
+    commits: int = 0
+
+    def describe(self) -> str:
+        return "\n".join(f"  {n:2}. {sql}" for n, sql in enumerate(self.statements, start=1))
+
+
+@contextlib.contextmanager
+def counting(engine: Engine) -> Iterator[Counted]:
+    """Count this thread's statements and transactions on ``engine`` while the block runs."""
+    counted = Counted()
+    me = threading.get_ident()
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.get_ident() != me:
+            return
+        text = " ".join(statement.split())
+        if text.upper() != "BEGIN IMMEDIATE":
+            counted.statements.append(text[:140])
+
+    def on_begin(_conn: Any) -> None:
+        if threading.get_ident() == me:
+            counted.transactions += 1
+
+    def on_commit(_conn: Any) -> None:
+        if threading.get_ident() == me:
+            counted.commits += 1
+
+    listeners = [("before_cursor_execute", on_execute), ("begin", on_begin), ("commit", on_commit)]
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    try:
+        yield counted
+    finally:
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
+
+
+@pytest.fixture
+def worker_runtime(settings: Settings) -> Iterator[Runtime]:
+    """The worker's own runtime (its own engine and pool), as in a `hirebridge worker` process, which imports every
+    handler module (the ATS API's pushToHRIS webhook listens to each push's outcome)."""
+    load_handler_modules()
+    rt = Runtime.from_settings(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def bamboohr() -> Iterator[str]:
+    from hirebridge.sandbox.bamboohr.app import create_app
+
+    with serve(create_app(company_domain="acme")) as url:
+        yield url
+
+
+def _push_once(worker_runtime: Runtime, push_id: str) -> tuple[Counted, float]:
+    """Claim and run the one due push as a worker thread does; the counts and this thread's CPU seconds."""
+    with counting(worker_runtime.engine) as counted:
+        cpu = time.thread_time()
+        ctx = claim(worker_runtime, "perf-host:1:0", kinds=[KIND], lease_seconds=30)
+        assert ctx is not None
+        assert ctx.payload["push_id"] == push_id
+        outcome = execute(ctx)
+        cpu = time.thread_time() - cpu
+    assert isinstance(outcome, Done), outcome
+    return counted, cpu
+
+
+def _state(runtime: Runtime, push_id: str) -> HrisPush:
+    with runtime.sessions() as session:
+        push = session.get(HrisPush, push_id)
+        assert push is not None
+        return push
+
+
+def test_a_push_costs_at_most_15_statements_in_3_transactions(
+    runtime: Runtime, worker_runtime: Runtime, org: IssuedCredentials, bamboohr: str
+) -> None:
+    connection_id = make_connection(
+        runtime, org.organization_id, system="bamboohr", base_url=bamboohr, credentials=BAMBOO
+    )
+    hire = make_hire(runtime, org.organization_id)
+    # Warm up: the first push of a process pays for its pool's connections and for compiling each statement once.
+    warm = make_hire(runtime, org.organization_id)
+    _push_once(worker_runtime, start_push(runtime, warm, connection_id))
+
+    create_id = start_push(runtime, hire, connection_id)
+    created, create_cpu = _push_once(worker_runtime, create_id)
+    update_id = start_push(runtime, hire, connection_id)
+    updated, update_cpu = _push_once(worker_runtime, update_id)
+
+    first, second = _state(runtime, create_id), _state(runtime, update_id)
+    assert (first.state, first.operation, second.state, second.operation) == (
+        PushState.SUCCEEDED,
+        "create",
+        PushState.SUCCEEDED,
+        "update",
+    )
+    assert second.remote_id == first.remote_id
+    with httpx.Client(base_url=bamboohr, timeout=10) as admin:
+        records = admin.get("/_sandbox/records").json()["records"]
+    assert [str(r["id"]) for r in records if r.get("workEmail") == hire.email] == [first.remote_id]
+
+    for name, counted, cpu in (("create", created, create_cpu), ("update", updated, update_cpu)):
+        log.info(  # the figures issue 14 asks about (--log-cli-level=INFO shows them)
+            "%s: %d statements in %d transactions, %.1f ms CPU of the worker thread\n%s",
+            name,
+            len(counted.statements),
+            counted.transactions,
+            cpu * 1000,
+            counted.describe(),
+        )
+        assert counted.commits == counted.transactions, f"{name}: a transaction rolled back\n{counted.describe()}"
+        assert len(counted.statements) <= MAX_STATEMENTS, f"{name}\n{counted.describe()}"
+        assert counted.transactions <= MAX_TRANSACTIONS, f"{name}: {counted.transactions} transactions"
