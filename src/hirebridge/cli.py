@@ -272,6 +272,32 @@ def keys_generate() -> None:
     print(f"HIREBRIDGE_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
 
 
+@keys_app.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt every stored secret with the first HIREBRIDGE_ENCRYPTION_KEY.
+
+    Rotation: set HIREBRIDGE_ENCRYPTION_KEY=NEW,OLD, restart every process, run this, then drop OLD.
+    """
+    from rich.progress import Progress
+
+    from hirebridge.db.reencrypt import count_values, reencrypt_all
+
+    runtime = _runtime(_settings())
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("re-encrypting", total=count_values(runtime.sessions))
+            outcome = reencrypt_all(runtime.sessions, runtime.cipher, lambda n: progress.advance(task, n))
+    finally:
+        runtime.close()
+    for label, rewritten in outcome.rewritten.items():
+        console.print(f"{label}: {rewritten} re-encrypted", highlight=False)
+    unreadable = {label: n for label, n in outcome.unreadable.items() if n}
+    if unreadable:
+        listed = ", ".join(f"{label}: {n}" for label, n in unreadable.items())
+        raise _fail(f"values no listed key can read were left as they are ({listed}); is a key missing?")
+    console.print("every stored secret is now encrypted with the first key; the others can be removed")
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()

@@ -48,6 +48,13 @@ class Cipher:
         except InvalidToken as exc:
             raise DecryptionError("stored credentials cannot be decrypted with the configured keys") from exc
 
+    def rotate(self, token: str) -> str:
+        """The same value encrypted with the first (newest) key; raises DecryptionError if no listed key reads it."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise DecryptionError("stored value cannot be decrypted with the configured keys") from exc
+
     def encrypt_str(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 
