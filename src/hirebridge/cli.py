@@ -261,7 +261,7 @@ def db_check() -> None:
     console.print("models and migrations agree")
 
 
-@keys_app.command("generate")
+@keys_app.command("generate", short_help="Print a new secret key and encryption key.")
 def keys_generate() -> None:
     """Print fresh HIREBRIDGE_SECRET_KEY and HIREBRIDGE_ENCRYPTION_KEY lines for an environment file."""
     from cryptography.fernet import Fernet
@@ -272,7 +272,7 @@ def keys_generate() -> None:
     print(f"HIREBRIDGE_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
 
 
-@keys_app.command("reencrypt")
+@keys_app.command("reencrypt", short_help="Re-encrypt stored secrets with the first key.")
 def keys_reencrypt() -> None:
     """Re-encrypt every stored secret with the first HIREBRIDGE_ENCRYPTION_KEY.
 
