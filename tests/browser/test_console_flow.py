@@ -14,15 +14,15 @@ from playwright.sync_api import Page, expect
 from hirebridge.assessments.invitations import create_invitation
 from hirebridge.core.models import Application
 from hirebridge.orgs.models import Organization
-from hirebridge.orgs.service import IssuedCredentials, create_organization
+from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
 from tests.ats.hris_helpers import BAMBOO_CREDENTIALS, records, simulator
-from tests.browser.console_helpers import browser_sign_in, reload_until, save
+from tests.browser.console_helpers import browser_sign_in, new_organization, off_loop, org, reload_until, save
 from tests.browser.helpers import fits_width, visit
 from tests.console.helpers import PASSWORD, console_user, make_failed_push
 from tests.hardening import sensitive
 
-__all__ = ["simulator"]
+__all__ = ["org", "simulator"]
 
 
 @pytest.fixture
@@ -45,9 +45,9 @@ def test_fix_a_failed_push_from_the_console(
     ats: httpx.Client,
     simulator: Callable[[Any], str],
 ) -> None:
-    failed = make_failed_push(ats, runtime, org.organization_id, simulator)
-    _invite(runtime, org.organization_id, failed.application_id)
-    email = console_user(runtime, org.organization_id)
+    failed = off_loop(make_failed_push, ats, runtime, org.organization_id, simulator)
+    off_loop(_invite, runtime, org.organization_id, failed.application_id)
+    email = off_loop(console_user, runtime, org.organization_id)
 
     # Signed out, the console sends you to sign in, and back to where you were going.
     visit(page, "/console/pushes")
@@ -128,11 +128,9 @@ def test_fix_a_failed_push_from_the_console(
     assert fits_width(page)
 
     # Another organization's push id is not found here.
-    with runtime.transaction() as session:
-        other = create_organization(session, "Other Org")
-    sensitive.SENSITIVE.add("api key", other.api_key)
+    other = new_organization(runtime, "Other Org")
     with httpx.Client(base_url=service, auth=(other.api_key, ""), timeout=60) as other_ats:
-        foreign = make_failed_push(other_ats, runtime, other.organization_id, simulator)
+        foreign = off_loop(make_failed_push, other_ats, runtime, other.organization_id, simulator)
     assert visit(page, f"/console/pushes/{foreign.push_id}") == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     save(page, "13-foreign-push-404")

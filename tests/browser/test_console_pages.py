@@ -11,15 +11,18 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from hirebridge.assessments.invitations import create_invitation
+from hirebridge.core.models import Application
+from hirebridge.orgs.models import Organization
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
 from tests.ats.hris_helpers import simulator
 from tests.browser.conftest import VIEWPORTS
-from tests.browser.console_helpers import browser_sign_in, save
+from tests.browser.console_helpers import browser_sign_in, off_loop, org, save
 from tests.browser.helpers import contrast, fits_width, visit
 from tests.console.helpers import PASSWORD, console_user, make_failed_push
 
-__all__ = ["simulator"]
+__all__ = ["org", "simulator"]
 MIN_CONTRAST = 4.5
 # Text the pages show, by what it is; each visible match of each selector is checked.
 TEXT = {
@@ -47,6 +50,12 @@ def context_options(viewport: str, scheme: str) -> dict[str, Any]:
     return {**VIEWPORTS[viewport], "color_scheme": scheme}
 
 
+def _invite(runtime: Runtime, organization_id: str, application_id: str) -> None:
+    with runtime.transaction() as session:
+        application = session.get_one(Application, application_id)
+        create_invitation(session, application, session.get_one(Organization, organization_id))
+
+
 def _low_contrast(page: Page) -> dict[str, float]:
     low = {}
     for what, selector in TEXT.items():
@@ -71,8 +80,9 @@ def test_every_page_fits_and_reads_well(
     ats: httpx.Client,
     simulator: Callable[[Any], str],
 ) -> None:
-    failed = make_failed_push(ats, runtime, org.organization_id, simulator)
-    email = console_user(runtime, org.organization_id)
+    failed = off_loop(make_failed_push, ats, runtime, org.organization_id, simulator)
+    off_loop(_invite, runtime, org.organization_id, failed.application_id)
+    email = off_loop(console_user, runtime, org.organization_id)
     visit(page, "/console/sign-in")
     pages = {"20-sign-in": None}
     low = {"20-sign-in": _low_contrast(page)}
@@ -108,7 +118,7 @@ def test_every_page_fits_and_reads_well(
 def test_the_keyboard_reaches_the_navigation_with_a_visible_focus_ring(
     page: Page, runtime: Runtime, org: IssuedCredentials
 ) -> None:
-    email = console_user(runtime, org.organization_id)
+    email = off_loop(console_user, runtime, org.organization_id)
     visit(page, "/console/sign-in")
     browser_sign_in(page, email, PASSWORD)
     expect(page.get_by_role("heading", name="Pushes")).to_be_visible()

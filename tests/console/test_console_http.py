@@ -256,3 +256,10 @@ def test_ids_that_are_not_ids_answer_404_not_500(console: Console) -> None:
     listed = console.client.get("/console/pushes", params={"connection": "nope", "page": "99999999"})
     assert listed.status_code == 200
     assert "Connection: not one of the listed connections" in listed.text
+
+
+def test_an_unknown_console_address_is_the_consoles_404_page(console: Console, client: httpx.Client) -> None:
+    answer = console.client.get("/console/no-such-page")
+    assert answer.status_code == 404
+    assert "Sign out" in answer.text  # the console's page, with its navigation
+    assert client.get("/console/static/console.css").headers["content-type"].startswith("text/css")
