@@ -10,14 +10,13 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from hirebridge.ats import pushes as ats_pushes
 from hirebridge.core.models import Application
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.errors import AppError, NotFound, ValidationFailed
 from hirebridge.hris import operations
-from hirebridge.hris.models import HrisConnection, HrisPush, PushState
-from hirebridge.hris.push import wait_for_push
+from hirebridge.hris.models import HrisPush, PushState
+from hirebridge.hris.push import enqueue_push, wait_for_push
 from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
 from tests.ats.hris_helpers import (
@@ -52,18 +51,26 @@ def _other_org(runtime: Runtime) -> str:
         return create_organization(session, "Other Org").organization_id
 
 
-def _queued_push(runtime: Runtime, organization_id: str, application_id: str, connection_id: str) -> str:
-    """A queued push whose job is not due for an hour: no worker takes it meanwhile."""
+def queue_push(runtime: Runtime, application_id: str, connection_id: str, *, due: bool = False) -> str:
+    """A queued push and its job, as candidate.pushToHris writes them; unless ``due``, the job waits an hour, so no
+    worker takes it meanwhile."""
     with runtime.transaction() as session:
         application = session.get_one(Application, application_id)
-        connection = session.get_one(HrisConnection, connection_id)
-        push_id = ats_pushes._start(session, application, connection, "test")
-        session.execute(
-            update(DeliveryJob)
-            .where(DeliveryJob.subject_id == push_id)
-            .values(next_attempt_at=utcnow() + timedelta(hours=1))
+        push = HrisPush(
+            organization_id=application.organization_id,
+            application_id=application.id,
+            candidate_id=application.candidate_id,
+            connection_id=connection_id,
+            state=PushState.QUEUED,
+            attempts=0,
+            requested_by="test",
         )
-    return push_id
+        session.add(push)
+        session.flush()
+        job = enqueue_push(session, push)
+        if not due:
+            job.next_attempt_at = utcnow() + timedelta(hours=1)
+        return push.id
 
 
 def test_list_filters_pages_and_stays_in_the_organization(
@@ -180,6 +187,10 @@ def test_a_failed_push_shows_the_hris_message_and_is_retried_after_the_fix(
     with runtime.transaction() as session, pytest.raises(AppError) as refused:
         operations.retry_push(session, org.organization_id, retried.id)
     assert refused.value.code == "hris_push_not_retryable"
+    with runtime.transaction() as session, pytest.raises(AppError) as superseded:
+        operations.retry_push(session, org.organization_id, failed["id"])
+    assert superseded.value.code == "hris_push_superseded"
+    assert superseded.value.meta == {"newerPushId": retried.id}
     other = _other_org(runtime)
     with runtime.transaction() as session, pytest.raises(NotFound):
         operations.retry_push(session, other, failed["id"])
@@ -190,7 +201,7 @@ def test_cancel_a_queued_push_and_retry_it(
 ) -> None:
     connection_id = bamboo_connection(ats, bamboo_url)
     hiring = make_application(runtime, org.organization_id)
-    push_id = _queued_push(runtime, org.organization_id, hiring.application_id, connection_id)
+    push_id = queue_push(runtime, hiring.application_id, connection_id)
     other = _other_org(runtime)
 
     with runtime.transaction() as session, pytest.raises(NotFound):
@@ -226,7 +237,7 @@ def test_a_push_a_worker_has_claimed_is_not_cancelled(
     and the cancel, deciding on the job's row, refuses."""
     connection_id = bamboo_connection(ats, bamboo_url)
     hiring = make_application(runtime, org.organization_id)
-    push_id = _queued_push(runtime, org.organization_id, hiring.application_id, connection_id)
+    push_id = queue_push(runtime, hiring.application_id, connection_id)
     with runtime.transaction() as session:
         session.execute(
             update(DeliveryJob)
@@ -259,9 +270,7 @@ def test_cancel_racing_the_workers_either_stops_the_push_or_lets_it_finish(
     outcomes = []
     for _ in range(8):
         hiring = make_application(runtime, org.organization_id)
-        with runtime.transaction() as session:
-            application = session.get_one(Application, hiring.application_id)
-            push_id = ats_pushes._start(session, application, session.get_one(HrisConnection, connection_id), "t")
+        push_id = queue_push(runtime, hiring.application_id, connection_id, due=True)
         code = None
         try:
             with runtime.transaction() as session:
