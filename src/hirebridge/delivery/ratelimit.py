@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.models import RateLimitBucket
+from hirebridge.observability.metrics import rate_limit_waited
 from hirebridge.runtime import Runtime
 
 
@@ -52,6 +53,7 @@ def acquire(
         raise RateLimitTimeout(f"no slot for {key} within {timeout} s")
     if wait <= 0:
         return
+    rate_limit_waited(wait)  # hirebridge_rate_limit_waits_total{limiter="hirebridge"} (HRIS from the log context)
     if stop is None:
         time.sleep(wait)
     elif stop.wait(wait):

@@ -49,6 +49,7 @@ from hirebridge.hris.push_plan import CONCURRENT_WAIT_SECONDS, TERMINAL, Plan, r
 from hirebridge.hris.push_plan import rate_key as rate_key  # re-exported: the passthrough and the console use it
 from hirebridge.hris.tokens import DbTokenStore
 from hirebridge.observability import context as log_context
+from hirebridge.observability import metrics as observed
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
@@ -185,6 +186,7 @@ def _before_call(ctx: JobContext, plan: Plan) -> None:
         delay, plan.slot_at = plan.slot_at - time.monotonic(), None
         if delay > 0:
             time.sleep(delay)
+            observed.rate_limit_waited(delay)  # hirebridge_rate_limit_waits_total{limiter="hirebridge"}
     else:
         acquire(ctx.runtime, rate_key(plan.connection_id), plan.rate_per_second)
     if not ctx.recently_verified():
