@@ -78,7 +78,7 @@ class Scenario:
 
 
 @contextmanager
-def scenario(runtime: Runtime, api_url: str) -> Iterator[Scenario]:
+def scenario(runtime: Runtime, api_url: str, *, rate_per_second: float = 50) -> Iterator[Scenario]:
     """An organization with a BambooHR connection (to a simulator) and a pushToHRIS webhook, on ``api_url``."""
     from hirebridge.sandbox.bamboohr.app import create_app
 
@@ -100,7 +100,7 @@ def scenario(runtime: Runtime, api_url: str) -> Iterator[Scenario]:
                 "name": "BambooHR sandbox",
                 "baseUrl": simulator_url,
                 "credentials": BAMBOO_CREDENTIALS,
-                "rateLimitPerSecond": 50,
+                "rateLimitPerSecond": rate_per_second,
             },
         ).json()
         assert created["success"] is True, created

@@ -124,3 +124,18 @@ def test_hris_throttling_is_counted_as_rate_limit_waits_not_failures(deployment:
     assert delta(before, after, "hirebridge_push_attempts_total", hris="bamboohr", outcome="retry") == 0
     assert delta(before, after, "hirebridge_pushes_total", hris="bamboohr", outcome="failed") == 0
     assert result["attempts"] == 1
+
+
+def test_waits_for_the_connections_own_rate_limit_are_counted(deployment: ObservedCluster) -> None:
+    with scenario(deployment.runtime, deployment.api_url, rate_per_second=0.5) as hires:  # one call per 2 s
+        before = deployment.scrape()
+        results = [hires.push(hires.hiring()) for _ in range(2)]  # the second's call waits for the first's slot
+        hires.webhooks_received(2)
+        after = deployment.scrape()
+
+    assert [r["state"] for r in results] == ["succeeded"] * 2
+    waits = delta(before, after, "hirebridge_rate_limit_waits_total", hris="bamboohr", limiter="hirebridge")
+    waited = delta(before, after, "hirebridge_rate_limit_wait_seconds_total", hris="bamboohr")
+    assert waits >= 1
+    assert 0 < waited <= 2.0 * waits  # no slot is further than 1/rate from the one before
+    assert delta(before, after, "hirebridge_rate_limit_waits_total", hris="bamboohr", limiter="hris") == 0
