@@ -107,12 +107,12 @@ def _configure_logging(settings: Settings) -> None:
     configure(settings.log_level, sys.stderr, settings.log_format)
 
 
-def _metrics_setup(settings: Settings, *, clean: bool) -> None:
+def _metrics_setup(settings: Settings, *, clean: bool, processes: int = 1) -> None:
     """Prometheus multiprocess mode when HIREBRIDGE_METRICS_DIR (or PROMETHEUS_MULTIPROC_DIR) is set, before any
     metric is recorded; `serve` first removes the files of processes no longer running (docs/observability.md)."""
     from hirebridge.observability.metrics import setup_multiprocess
 
-    setup_multiprocess(settings, clean=clean)
+    setup_multiprocess(settings, clean=clean, processes=processes)  # several API processes: <data dir>/metrics
 
 
 def _fail(message: str) -> typer.Exit:
