@@ -253,7 +253,7 @@ def test_ids_that_are_not_ids_answer_404_not_500(console: Console) -> None:
     token = console.csrf()
     assert console.client.post("/console/invitations/nope/resend", data={"csrf": token}).status_code == 404
     assert console.client.post("/console/pushes/nope/retry", data={"csrf": token}).status_code == 404
-    listed = console.client.get("/console/pushes", params={"connection": "nope", "page": "99999999"})
+    listed = console.client.get("/console/pushes", params={"connection": "nope", "after": "garbage"})
     assert listed.status_code == 200
     assert "Connection: not one of the listed connections" in listed.text
 

@@ -31,16 +31,17 @@ def pushes_page(request: Request) -> Response:
         if isinstance(v, Response):
             return v
         filters, problems = queries.parse_filters(dict(request.query_params))
-        items, more = queries.list_pushes(v.session, v.who.organization_id, filters)
+        items, emails, next_cursor, failures = queries.list_pushes(v.session, v.who.organization_id, filters)
         connections = queries.connections_of(v.session, v.who.organization_id)
         systems = sorted({c.system for c in connections})
         return web.page(
             "pushes.html",
             v.who,
             filters=filters,
-            problems=problems,
+            problems=problems + failures,
             items=items,
-            more=more,
+            emails=emails,
+            next_cursor=next_cursor,
             states=[s.value for s in PushState],
             systems=[(s, display_name(s)) for s in systems],
             connections=connections,
@@ -55,9 +56,8 @@ def push_page(request: Request, push_id: str) -> Response:
         found = queries.push_page(v.session, v.who.organization_id, push_id)
         if found is None:
             return web.not_found(v.who, "push")
-        detail = operations.get_push(v.session, v.who.organization_id, push_id)
         notice = NOTICES.get(request.query_params.get("notice", ""), "")
-        return web.page("push.html", v.who, **found, detail=detail, notice=notice, error="")
+        return web.page("push.html", v.who, **found, notice=notice, error="")
 
 
 def _push_action(request: Request, push_id: str, action: str, who: sessions.Signed) -> Response:
@@ -77,8 +77,7 @@ def _push_action(request: Request, push_id: str, action: str, who: sessions.Sign
             found = queries.push_page(session, who.organization_id, push_id)
             if found is None:
                 return web.not_found(who, "push")
-            detail = operations.get_push(session, who.organization_id, push_id)
-            return web.page("push.html", who, 409, **found, detail=detail, notice="", error=exc.message)
+            return web.page("push.html", who, 409, **found, notice="", error=exc.message)
     wake_workers()
     return web.redirect(target)
 
