@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hirebridge.delivery.heartbeat import beat_owner
+from hirebridge.delivery.heartbeat import beat_owner, beaten, last_beat, process_of
 from hirebridge.delivery.lease import LeaseLost, renew_lease
 from hirebridge.runtime import Runtime
 
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 # How long the claim's (or a heartbeat's) check of the lease covers a call that leaves after it: see
 # ``JobContext.recently_verified``. Well under TAKEOVER_AFTER_SECONDS minus the 20 s HTTP timeout.
 FRESH_SECONDS = 2.0
+FRESH_BEAT_SECONDS = 3.0  # TAKEOVER_AFTER_SECONDS (30 s) - 3 s still exceeds the HTTP timeout (20 s) by 7 s
 
 # Modules that register job kinds, or subscribe to what jobs announce, when imported. Features add theirs here.
 HANDLER_MODULES: tuple[str, ...] = (
@@ -153,11 +154,15 @@ class JobContext:
         self._lost.set()
 
     def recently_verified(self) -> bool:
-        """True while the lease and the process's beat were written so recently that no takeover can come before
-        a call started now has ended: at most ``FRESH_SECONDS`` (and a quarter of the lease) ago. A call may then
-        leave without a ``heartbeat()`` of its own; the beat behind it is at most that old when it leaves, so a
-        takeover (``TAKEOVER_AFTER_SECONDS`` after it, or the lease's end) still comes after the call's timeout."""
-        return time.monotonic() - self.verified_at < min(FRESH_SECONDS, self.lease_seconds / 4)
+        """True while a call may leave without a ``heartbeat()`` of its own: the lease was verified less than
+        ``FRESH_SECONDS`` (and a quarter of the lease) ago, and this process's row beat less than
+        ``FRESH_BEAT_SECONDS`` ago. A takeover comes only once the lease has ended or the row has not beaten for
+        ``TAKEOVER_AFTER_SECONDS``, both still well after a call started now has timed out (20 s)."""
+        now = time.monotonic()
+        return (
+            now - self.verified_at < min(FRESH_SECONDS, self.lease_seconds / 4)
+            and now - last_beat(process_of(self.worker_id)) < FRESH_BEAT_SECONDS
+        )
 
     @contextlib.contextmanager
     def fenced(self) -> Iterator[Session]:
@@ -178,6 +183,7 @@ class JobContext:
         started = time.monotonic()
         with self.fenced() as session:
             beat_owner(session, self.worker_id)
+        beaten(process_of(self.worker_id), started)
         self.verified_at = max(self.verified_at, started)
 
     def _renew(self, session: Session) -> None:

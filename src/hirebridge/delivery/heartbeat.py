@@ -16,6 +16,8 @@ runs) falls back to the lease: only a row that went stale says a process died.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -40,6 +42,7 @@ def process_of(lease_owner: str) -> str:
 
 def beat(runtime: Runtime, worker: str, threads: int, *, prune: bool = False) -> None:
     """Record that ``worker`` (``host:pid``) is alive now."""
+    started = time.monotonic()
     with runtime.transaction() as session:
         now = utcnow()
         values = {"worker": worker, "started_at": now, "beat_at": now, "threads": threads}
@@ -50,6 +53,7 @@ def beat(runtime: Runtime, worker: str, threads: int, *, prune: bool = False) ->
         )
         if prune:
             session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - FORGET_AFTER))
+    beaten(worker, started)
 
 
 def forget(runtime: Runtime, worker: str) -> None:
@@ -58,8 +62,27 @@ def forget(runtime: Runtime, worker: str) -> None:
         session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker))
 
 
+def beaten(worker: str, started: float) -> None:
+    """Note that a transaction that began at ``started`` (time.monotonic()) and beat ``worker``'s row committed."""
+    with _last_beats_lock:
+        if started > _last_beats.get(worker, float("-inf")):
+            _last_beats[worker] = started
+
+
+def last_beat(worker: str) -> float:
+    """time.monotonic() at the start of the latest committed transaction that beat ``worker``'s row in this process
+    (``worker`` is a process, ``host:pid``); -inf if none did. The row's ``beat_at`` is no older than that."""
+    with _last_beats_lock:
+        return _last_beats.get(worker, float("-inf"))
+
+
+_last_beats: dict[str, float] = {}
+_last_beats_lock = threading.Lock()
+
+
 def beat_owner(session: Session, lease_owner: str) -> None:
-    """Record, inside the caller's (fenced) transaction, that the lease owner's process is alive now."""
+    """Record, inside the caller's (fenced) transaction, that the lease owner's process is alive now (the caller
+    calls ``beaten`` once it has committed)."""
     session.execute(_BEAT_OWNER, {"b_worker": process_of(lease_owner), "v_beat_at": utcnow()})
 
 
