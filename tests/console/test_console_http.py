@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator
 
 import httpx
@@ -15,7 +16,7 @@ from hirebridge.orgs.service import IssuedCredentials, create_organization
 from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
 from tests.ats.hris_helpers import wait_for
-from tests.console.helpers import PASSWORD, Console, FailedPush, console_user, csrf_of, sign_in, signed_in
+from tests.console.helpers import PASSWORD, Console, FailedPush, console_user, csrf_of, new_email, sign_in, signed_in
 from tests.support.servers import serve
 
 
@@ -60,18 +61,27 @@ def test_wrong_password_is_401_and_says_nothing_more(service: str, runtime: Runt
         assert "hb_console" not in client.cookies
 
 
-@pytest.fixture
-def strict_service(settings: Settings) -> Iterator[tuple[str, Runtime]]:
-    """The service with low sign-in limits and an https public URL (as behind a TLS proxy)."""
-    strict = settings.model_copy(
-        update={"auth_failures_per_credential": 3, "auth_failures_per_address": 1000, "public_url": "https://hb.test"}
-    )
-    runtime = Runtime.from_settings(strict)
+def _served(settings: Settings, **changes: object) -> Iterator[tuple[str, Runtime]]:
+    runtime = Runtime.from_settings(settings.model_copy(update=changes))
     try:
         with serve(create_app(runtime)) as url:
             yield url, runtime
     finally:
         runtime.close()
+
+
+@pytest.fixture
+def strict_service(settings: Settings) -> Iterator[tuple[str, Runtime]]:
+    """The service with a low per-email sign-in limit and an https public URL (as behind a TLS proxy). The
+    per-address limit stays high: every test calls from 127.0.0.1, and the counts may be shared in the database."""
+    yield from _served(
+        settings, auth_failures_per_credential=3, auth_failures_per_address=100_000, public_url="https://hb.test"
+    )
+
+
+@pytest.fixture
+def address_limited_service(settings: Settings) -> Iterator[tuple[str, Runtime]]:
+    yield from _served(settings, auth_failures_per_credential=100_000, auth_failures_per_address=3)
 
 
 def test_secure_cookie_when_the_public_url_is_https(
@@ -106,6 +116,28 @@ def test_failed_sign_ins_are_limited_with_retry_after(
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
     assert "Too many failed sign-ins" in refused.text
+
+
+def _random_loopback() -> str:
+    """A source address of its own (any 127.x.y.z reaches the server on 127.0.0.1): no other test's failures count."""
+    return f"127.{secrets.randbelow(200) + 20}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
+
+
+def test_failed_sign_ins_from_one_address_are_limited_whatever_the_email(
+    address_limited_service: tuple[str, Runtime], org: IssuedCredentials
+) -> None:
+    url, runtime = address_limited_service
+    address, other_address = _random_loopback(), _random_loopback()
+    email = console_user(runtime, org.organization_id)
+    with httpx.Client(base_url=url, timeout=30, transport=httpx.HTTPTransport(local_address=address)) as client:
+        for _ in range(3):
+            assert sign_in(client, new_email(), "wrong password here").status_code == 401
+        refused = sign_in(client, email)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    elsewhere = httpx.HTTPTransport(local_address=other_address)
+    with httpx.Client(base_url=url, timeout=30, transport=elsewhere) as client:  # another address: signed in
+        assert sign_in(client, email).status_code == 303
 
 
 def test_forms_without_the_session_csrf_token_are_refused(console: Console, failed_push: FailedPush) -> None:
