@@ -200,6 +200,17 @@ def counted(
                 **common,
             )
         )
+        # Under load: PostgreSQL connections opened per create (a pool smaller than the concurrency opens and closes
+        # them); the statement count here is an average over overlapping requests, the one-client one is exact.
+        out["count.create@32"] = load(
+            Spec(
+                method="POST",
+                path="/partner/v1.0/workday/candidates",
+                headers=tenant.partner_headers,
+                body=create_body(),
+                **dict(common, clients=knobs.clients),
+            )
+        )
         out["count.push_api"] = load(
             Spec(
                 method="POST",

@@ -66,6 +66,14 @@ def _worker(run: str, field: str) -> Getter:
     return get
 
 
+def _worker_per_push(run: str, field: str) -> Getter:
+    def get(v: dict[str, Any]) -> float | None:
+        r = _dig(v, f"workers/{run}")
+        return None if r is None or not r["pushes"] else float(r[field]) / int(r["pushes"])
+
+    return get
+
+
 def _share(run: str) -> Getter:
     def get(v: dict[str, Any]) -> float | None:
         r = _dig(v, f"workers/{run}")
@@ -87,7 +95,7 @@ ROWS: list[tuple[str, Getter, str]] = [
     ("server CPU per create, 32 clients / 1 client (ms)", _cpu_ms("create@32"), ".2f"),
     ("", _cpu_ms("create@1"), ".2f"),
     ("PostgreSQL CPU per create, 1 client (ms)", _pg("count.create", "backend_cpu_s", 1000), ".2f"),
-    ("new PostgreSQL sessions per create, 32 clients", _pg("create@32", "sessions"), ".2f"),
+    ("new PostgreSQL connections per create, 32 clients", _per_request("count.create@32", "connections"), ".2f"),
     ("SQL statements per create", _per_request("count.create", "statements"), ".1f"),
     ("transactions (BEGIN) / round trips per create", _per_request("count.create", "begin"), ".1f"),
     ("", _per_request("count.create", "round_trips"), ".1f"),
@@ -107,7 +115,7 @@ ROWS: list[tuple[str, Getter, str]] = [
     ("pushes/s", _worker("limited", "rate"), ".1f"),
     ("share of the 50/s limit (%)", _share("limited"), ".0f"),
     ("worker CPU per push (ms)", _worker("limited", "cpu_ms_per_push"), ".2f"),
-    ("PostgreSQL CPU per push (ms)", _worker("limited", "pg_cpu_ms_per_push"), ".2f"),
+    ("new PostgreSQL connections per push", _worker_per_push("limited", "new_connections"), ".2f"),
     ("SQL statements per push", _worker("limited", "statements_per_push"), ".1f"),
     ("transactions (BEGIN) per push", _worker("limited", "transactions_per_push"), ".1f"),
     ("failed pushes / HRIS 429s", _worker("limited", "failed"), ".0f"),
@@ -120,6 +128,7 @@ ROWS: list[tuple[str, Getter, str]] = [
     ("pushes/s, 2 workers x 8 threads (same)", _worker("scale2", "rate"), ".1f"),
     ("worker CPU / statements per push, 1 worker x 8 threads", _worker("scale1", "cpu_ms_per_push"), ".2f"),
     ("", _worker("scale1", "statements_per_push"), ".1f"),
+    ("PostgreSQL CPU per push, 1 worker x 8 threads (ms)", _worker("scale1", "pg_cpu_ms_per_push"), ".2f"),
     ("**Ceilings and idle**", lambda v: None, ""),
     ("`/healthz`: req/s, 32 clients", _load("healthz@32", "rps"), ".0f"),
     ("`/healthz`: server CPU per request (ms)", _cpu_ms("healthz@32"), ".2f"),

@@ -47,6 +47,23 @@ def _finished(database_url: str, connection_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def _rate(database_url: str, connection_id: str, skip: int) -> float:
+    """Pushes per second from the pushes' own finishing times: from the ``skip``-th finished push to the last."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        times = [
+            row[0]
+            for row in conn.execute(
+                "SELECT finished_at FROM hris_pushes WHERE connection_id = %s AND finished_at IS NOT NULL"
+                " ORDER BY finished_at",
+                (connection_id,),
+            )
+        ]
+    if len(times) <= skip:
+        return float("nan")
+    seconds = (times[-1] - times[skip - 1]).total_seconds()
+    return (len(times) - skip) / seconds if seconds > 0 else float("nan")
+
+
 def one_run(
     code: Code,
     env: dict[str, str],
@@ -122,7 +139,7 @@ def one_run(
     return {
         "pushes": pushes,
         "seconds": seconds,
-        "rate": pushes / seconds if seconds > 0 else float("nan"),
+        "rate": _rate(database_url, connection_id, window_from),
         "limit": run.limit,
         "cpu_ms_per_push": (end[1] - start[1]) / pushes * 1000 if pushes else float("nan"),
         "statements_per_push": counters["statements"] / pushes if pushes else float("nan"),
