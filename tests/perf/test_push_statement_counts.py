@@ -6,6 +6,9 @@ workers, the fixtures' set-up) is counted. Statements are what reaches the drive
 counting the transaction control: SQLite's ``BEGIN IMMEDIATE`` and PostgreSQL's implicit ``BEGIN`` are the
 transactions (``begin`` events), and each ends with one ``COMMIT`` or ``ROLLBACK``. The budget is issue 14's: at most
 15 statements in at most 3 transactions for a create, and for an update of the same employee.
+
+The claim's transaction now commits a create's write-ahead record, so a create that never leaves (its attempt ends
+before the request) must clear it again: checked here too.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, event, update
 
 from hirebridge.delivery.engine import claim, execute
-from hirebridge.delivery.handlers import Done, load_handler_modules
-from hirebridge.hris.models import HrisPush, PushState
+from hirebridge.delivery.handlers import Done, GiveUp, load_handler_modules
+from hirebridge.hris.models import HrisConnection, HrisPush, PushState
 from hirebridge.hris.push import KIND
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
+from hirebridge.security import Cipher
 from hirebridge.settings import Settings
 from tests.delivery.pushdata import make_connection, make_hire, start_push
 from tests.support.servers import serve
@@ -158,3 +163,33 @@ def test_a_push_costs_at_most_15_statements_in_3_transactions(
         assert counted.commits == counted.transactions, f"{name}: a transaction rolled back\n{counted.describe()}"
         assert len(counted.statements) <= MAX_STATEMENTS, f"{name}\n{counted.describe()}"
         assert counted.transactions <= MAX_TRANSACTIONS, f"{name}: {counted.transactions} transactions"
+
+
+def test_a_create_written_ahead_in_the_claim_but_never_sent_leaves_no_unknown_outcome(
+    runtime: Runtime, worker_runtime: Runtime, org: IssuedCredentials, bamboohr: str
+) -> None:
+    # The claim commits the create's write-ahead record; credentials that cannot be decrypted end the attempt before
+    # any request. Nothing reached the HRIS, so the push fails as "auth" without an unknown outcome (a later push of
+    # this person would otherwise look them up first, or, without an email, refuse to create at all).
+    unreadable = Cipher([Fernet.generate_key().decode()]).encrypt_json(BAMBOO)
+    connection_id = make_connection(
+        runtime, org.organization_id, system="bamboohr", base_url=bamboohr, credentials=BAMBOO
+    )
+    with runtime.transaction() as session:
+        session.execute(
+            update(HrisConnection).where(HrisConnection.id == connection_id).values(credentials_encrypted=unreadable)
+        )
+    hire = make_hire(runtime, org.organization_id)
+    push_id = start_push(runtime, hire, connection_id)
+
+    ctx = claim(worker_runtime, "perf-host:1:0", kinds=[KIND], lease_seconds=30)
+    assert ctx is not None
+    outcome = execute(ctx)
+
+    assert isinstance(outcome, GiveUp)
+    assert outcome.label == "auth"
+    push = _state(runtime, push_id)
+    assert (push.state, push.outcome_unknown, push.outcome_unknown_at) == (PushState.FAILED, False, None)
+    with httpx.Client(base_url=bamboohr, timeout=10) as admin:
+        records = admin.get("/_sandbox/records").json()["records"]
+    assert [r for r in records if r.get("workEmail") == hire.email] == []

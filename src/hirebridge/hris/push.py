@@ -41,6 +41,7 @@ from hirebridge.delivery.backoff import MAX_DELAY_SECONDS, Backoff
 from hirebridge.delivery.engine import enqueue, wake_workers
 from hirebridge.delivery.handlers import Done, GiveUp, JobContext, Outcome, RetryLater, Wait, register
 from hirebridge.delivery.heartbeat import TAKEOVER_AFTER_SECONDS, live_workers, lost_since
+from hirebridge.delivery.lease import LeaseLost
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.delivery.ratelimit import acquire
 from hirebridge.hris import events
@@ -142,6 +143,32 @@ def run_push(ctx: JobContext) -> Outcome:
         plan = plan_or_outcome
     log_context.bind(hris=plan.system)  # for the job's log lines and metrics; run_job restores it
     try:
+        outcome = _attempt(ctx, plan)
+    except LeaseLost:
+        raise
+    except Exception:
+        _unsent(ctx, plan)
+        raise
+    if not isinstance(outcome, Done):
+        _unsent(ctx, plan)
+    return outcome
+
+
+def _unsent(ctx: JobContext, plan: Plan) -> None:
+    """A create whose write-ahead record the claim committed, but whose request never left (the attempt ended before
+    it: credentials that cannot be decrypted, a payload the mapping refuses): nothing can have reached the HRIS, so
+    the flag is cleared, as a definite refusal clears it."""
+    if plan.written_ahead and not plan.create_sent:
+        try:
+            _clear_unknown(ctx, plan.push_id)
+        except LeaseLost:
+            pass  # the new owner treats the push as uncertain and looks it up: safe
+        except Exception:
+            log.exception("push %s: could not clear the write-ahead record of a create never sent", plan.push_id)
+
+
+def _attempt(ctx: JobContext, plan: Plan) -> Outcome:
+    try:
         credentials = ctx.runtime.cipher.decrypt_json(plan.credentials_encrypted)
     except DecryptionError as exc:
         return GiveUp(str(exc), label="auth")
@@ -217,6 +244,7 @@ def _push(ctx: JobContext, plan: Plan, connector: Connector) -> Outcome:
         blocked = _write_ahead(ctx, plan)
         if blocked is not None:
             return blocked
+    plan.create_sent = True  # from here on, only a definite answer clears the write-ahead record
     try:
         created = connector.create(payload)
     except OutcomeUnknownError:

@@ -59,6 +59,7 @@ class Plan:
     uncertain: bool
     uncertain_since: datetime | None
     written_ahead: bool = False  # a create's write-ahead record was committed with the plan
+    create_sent: bool = False  # the create was handed to the connector (its request may have left)
     slot_at: float | None = None  # time.monotonic() of the first call's rate-limit slot, taken with the plan
 
 
