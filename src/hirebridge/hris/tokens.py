@@ -8,14 +8,20 @@ makes HTTP calls whose rate-limit hook writes to the database too (on SQLite a t
 block that write); a second worker finds the lease and waits for the token instead of fetching its own. A lease
 outlives the HTTP timeout, so a worker that died mid-fetch is replaced once it lapses. Values are encrypted with the
 credentials' key.
+
+Each process also keeps the good tokens it has read or fetched in memory until they expire, so a push does not read
+the table (a transaction) for a token it already holds. A token the HRIS refuses is dropped from memory when the
+connector asks for a fresh one (``refresh(stale=...)``), which goes to the table as before: another process may
+have stored a newer one.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,18 +45,26 @@ class DbTokenStore:
         self._wait_seconds = wait_seconds
 
     def get(self, key: str) -> str | None:
+        held = _held(self._connection_id, key)
+        if held is not None:
+            return held
         with self._runtime.sessions() as session:
             row = session.get(HrisAccessToken, (self._connection_id, key))
-            return self._good(row)
+            value = self._good(row)
+            if value is not None and row is not None and row.expires_at is not None:
+                _hold(self._connection_id, key, value, row.expires_at)
+            return value
 
     def refresh(self, key: str, fetch: Callable[[], Token], *, stale: str | None = None) -> str:
+        _forget(self._connection_id, key, stale)
         owner = uuid.uuid4().hex
         deadline = time.monotonic() + self._wait_seconds
         while True:
             with self._runtime.transaction() as session:
                 row = self._locked(session, key)
                 current = self._good(row)
-                if current is not None and current != stale:
+                if current is not None and current != stale and row.expires_at is not None:
+                    _hold(self._connection_id, key, current, row.expires_at)
                     return current
                 now = utcnow()
                 leased = row.lease_until is not None and row.lease_until > now
@@ -71,6 +85,7 @@ class DbTokenStore:
             now = utcnow()
             row.value_encrypted = self._runtime.cipher.encrypt_json({"value": token.value})
             row.expires_at = now + timedelta(seconds=usable_for(token.expires_in))
+            _hold(self._connection_id, key, token.value, row.expires_at)
             row.updated_at = now
             if row.lease_owner == owner:
                 row.lease_owner, row.lease_until = None, None
@@ -111,3 +126,32 @@ class DbTokenStore:
             .on_conflict_do_nothing(index_elements=["connection_id", "key"])
         )
         return session.scalars(query).one()
+
+
+# Good tokens this process holds: (connection id, key) -> (value, expires_at).
+_tokens: dict[tuple[str, str], tuple[str, datetime]] = {}
+_tokens_lock = threading.Lock()
+
+
+def _held(connection_id: str, key: str) -> str | None:
+    with _tokens_lock:
+        held = _tokens.get((connection_id, key))
+        if held is None:
+            return None
+        if held[1] <= utcnow():
+            del _tokens[(connection_id, key)]
+            return None
+        return held[0]
+
+
+def _hold(connection_id: str, key: str, value: str, expires_at: datetime) -> None:
+    with _tokens_lock:
+        _tokens[(connection_id, key)] = (value, expires_at)
+
+
+def _forget(connection_id: str, key: str, stale: str | None) -> None:
+    """Drop the held token if it is the one the HRIS refused (or any, without ``stale``: a fresh one is asked for)."""
+    with _tokens_lock:
+        held = _tokens.get((connection_id, key))
+        if held is not None and (stale is None or held[0] == stale):
+            del _tokens[(connection_id, key)]
