@@ -155,7 +155,8 @@ class Worker:
     def _loop(self, index: int, worker_id: str) -> None:
         while not self.stopping.is_set():
             try:
-                self.claims += 1
+                with self._in_hand_lock:
+                    self.claims += 1
                 ctx, due = claim_next(self.runtime, worker_id, kinds=self.kinds, lease_seconds=self.lease_seconds)
             except Exception:
                 log.exception("delivery worker %s could not claim a job (will retry)", worker_id)
