@@ -195,6 +195,8 @@ def render(results: dict[str, Any]) -> str:
         lines.append(row + " |")
     lines += ["", _ceiling(results.get("ceiling", {})), _loadgen(results)]
     for label, v in zip(labels, versions, strict=True):
+        if v.get("scale2_error"):
+            lines.append(f"In {label}, `serve --processes 2` failed: {v['scale2_error'].splitlines()[0]}")
         if _per_request("count.healthz", "statements")(v) == 0:
             lines.append(f"In {label}, `/healthz` runs no SQL: it is the ceiling of the HTTP stack alone.")
     return "\n".join(lines)
