@@ -3,6 +3,7 @@ BambooHR simulator on a socket, delivered by the service's own workers, then lis
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -315,3 +316,39 @@ def test_retry_every_failed_hire_of_a_connection(
     assert again.total == 0  # each hire's latest push succeeded
     with pytest.raises(NotFound):
         operations.retry_failed_for_connection(runtime.sessions, _other_org(runtime), connection_id)
+
+
+def test_show_redacts_the_token_request_a_push_made(
+    ats: httpx.Client, runtime: Runtime, org: IssuedCredentials, simulator: Any
+) -> None:
+    """Personio's token request carries the client secret in its body and its answer carries the token: the attempt
+    log as shown has neither."""
+    from hirebridge.sandbox.personio.app import create_app
+
+    url = simulator(create_app())
+    secret = "sandbox-client-secret"
+    body = {
+        "system": "personio",
+        "name": "Personio sandbox",
+        "baseUrl": url,
+        "credentials": {"clientId": "sandbox-client-id", "clientSecret": secret},
+        "requiresAcceptedOffer": False,
+        "rateLimitPerSecond": 50,
+    }
+    assert call(ats, "hrisConnection.create", body)["success"] is True
+    hiring = make_application(runtime, org.organization_id)
+    answer = call(ats, "candidate.pushToHris", {"applicationId": hiring.application_id, "externalSystem": "personio"})
+    assert answer["success"] is True, answer
+
+    with runtime.sessions() as session:
+        detail = operations.get_push(session, org.organization_id, answer["results"]["id"])
+
+    exchanges = [e for a in detail.attempts for e in a.exchanges]
+    token_calls = [e for e in exchanges if e["url"].endswith("/v1/auth")]
+    assert token_calls, exchanges
+    assert json.loads(token_calls[0]["request_body"])["client_secret"] == "[redacted]"
+    assert "papi-" not in str(detail.as_json())  # the simulator's tokens
+    assert secret not in str(detail.as_json())
+    assert detail.payload is not None
+    assert detail.payload["url"].endswith("/v1/company/employees")
+    assert detail.payload["body"]["employee"]["first_name"] == "Ada"

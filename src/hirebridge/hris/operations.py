@@ -25,13 +25,12 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Update, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hirebridge.ats import pushes as ats_pushes
-from hirebridge.connectors.registry import display_name
 from hirebridge.core.models import Candidate
-from hirebridge.db.types import iso, utcnow
+from hirebridge.db.types import utcnow
 from hirebridge.delivery.handlers import load_handler_modules
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.errors import AppError, BusinessRuleViolation, FieldError, NotFound, ValidationFailed
@@ -39,8 +38,15 @@ from hirebridge.hris import events
 from hirebridge.hris.connection_check import ConnectionTest, last_test, test_connection
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState
 from hirebridge.hris.push import KIND as PUSH_JOB_KIND
-from hirebridge.hris.push import worker_lost_message
-from hirebridge.hris.push_detail import AttemptInfo, JobInfo, PushDetail, read_detail
+from hirebridge.hris.push_detail import (
+    CANCELLED_MESSAGE,
+    AttemptInfo,
+    JobInfo,
+    PushDetail,
+    PushSummary,
+    read_detail,
+    summarize,
+)
 from hirebridge.orgs.service import get_organization
 from hirebridge.runtime import Runtime
 
@@ -64,56 +70,7 @@ __all__ = [
 
 MAX_LIMIT = 200
 MAX_CANDIDATE_QUERY_CHARS = 255
-CANCELLED_MESSAGE = "cancelled by an operator before a worker took it"
 OPERATOR = "operator"
-
-
-@dataclass(frozen=True)
-class PushSummary:
-    """One push as a list shows it."""
-
-    id: str
-    state: str  # queued, running, succeeded, failed
-    cancelled: bool  # failed because an operator cancelled it while queued
-    system: str
-    system_name: str
-    connection_id: str
-    connection_name: str
-    candidate_id: str
-    candidate_name: str
-    application_id: str
-    operation: str | None  # create, update, adopt
-    remote_id: str | None
-    attempts: int
-    message: str | None  # the HRIS's message, why it waits, or "worker lost, will be retried at ..."
-    outcome_unknown: bool
-    requested_by: str | None
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "cancelled": self.cancelled,
-            "system": self.system,
-            "systemName": self.system_name,
-            "hrisConnectionId": self.connection_id,
-            "connectionName": self.connection_name,
-            "candidateId": self.candidate_id,
-            "candidateName": self.candidate_name,
-            "applicationId": self.application_id,
-            "operation": self.operation,
-            "remoteId": self.remote_id,
-            "attempts": self.attempts,
-            "message": self.message,
-            "outcomeUnknown": self.outcome_unknown,
-            "requestedBy": self.requested_by,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-            "finishedAt": iso(self.finished_at),
-        }
 
 
 @dataclass(frozen=True)
@@ -184,7 +141,7 @@ def list_pushes(
             or_(HrisPush.created_at < created, and_(HrisPush.created_at == created, HrisPush.id < last_id))
         )
     rows = session.execute(query.order_by(HrisPush.created_at.desc(), HrisPush.id.desc()).limit(limit + 1)).all()
-    items = [_summary(session, push, connection, person) for push, connection, person in rows[:limit]]
+    items = [summarize(session, push, connection, person) for push, connection, person in rows[:limit]]
     more = len(rows) > limit
     return PushPage(items, _encode_cursor(items[-1]) if more and items else None)
 
@@ -201,12 +158,13 @@ def summary(session: Session, push: HrisPush) -> PushSummary:
     person = session.get(Candidate, push.candidate_id)
     assert connection is not None  # the push's foreign keys cascade from both
     assert person is not None
-    return _summary(session, push, connection, person)
+    return summarize(session, push, connection, person)
 
 
 def retry_push(session: Session, organization_id: str, push_id: str, *, requested_by: str = OPERATOR) -> PushSummary:
     """A new push for a failed (or dead-lettered, or cancelled) push's hire and connection, queued in the caller's
-    transaction; a push of that hire already active is joined instead. The failed push stays as it was."""
+    transaction; a push of that hire already active is joined instead. The failed push stays as it was. Refused
+    (``hris_push_superseded``) when the hire was pushed to that HRIS again after it: retry the latest push instead."""
     failed = _owned_push(session, organization_id, push_id)
     if failed.state != PushState.FAILED:
         hint = (
@@ -217,15 +175,33 @@ def retry_push(session: Session, organization_id: str, push_id: str, *, requeste
         raise BusinessRuleViolation(
             "hris_push_not_retryable", f"Only a failed push can be retried; this one is {failed.state}: {hint}."
         )
-    ats_pushes._require_beta(session, organization_id)
-    application = ats_pushes._application(session, organization_id, failed.application_id)
+    newer = session.scalars(
+        select(HrisPush)
+        .where(
+            HrisPush.application_id == failed.application_id,
+            HrisPush.connection_id == failed.connection_id,
+            HrisPush.created_at > failed.created_at,
+        )
+        .order_by(HrisPush.created_at.desc())
+        .limit(1)
+    ).first()
+    if newer is not None:
+        raise BusinessRuleViolation(
+            "hris_push_superseded",
+            f"This hire was pushed to this HRIS again since: push {newer.id} ({newer.state}); "
+            + ("retry that one." if newer.state == PushState.FAILED else "there is nothing to retry here."),
+            meta={"newerPushId": newer.id},
+        )
     connection = session.get(HrisConnection, failed.connection_id)
     assert connection is not None
+    # hrisPush.retry's own checks and start (ats.pushes): the beta flag, the application, the preconditions, and
+    # the insert that joins a push of this hire already active (uq_hris_pushes_active).
+    facts = ats_pushes._facts(session, organization_id, failed.application_id, connection.system)
     if not connection.is_enabled:
         raise ats_pushes._disabled(connection)
-    new_id = ats_pushes._start(session, application, connection, requested_by)
+    started = ats_pushes._start(session, facts, connection, requested_by)
     session.flush()
-    return summary(session, session.get_one(HrisPush, new_id))
+    return summary(session, session.get_one(HrisPush, started.id))
 
 
 def cancel_push(session: Session, organization_id: str, push_id: str, *, runtime: Runtime) -> PushSummary:
@@ -335,37 +311,12 @@ def _not_cancellable(state: str) -> AppError:
     )
 
 
-def _summary(session: Session, push: HrisPush, connection: HrisConnection, person: Candidate) -> PushSummary:
-    cancelled = push.state == PushState.FAILED and push.error_message == CANCELLED_MESSAGE
-    return PushSummary(
-        id=push.id,
-        state=PushState(push.state).value,
-        cancelled=cancelled,
-        system=connection.system,
-        system_name=display_name(connection.system),
-        connection_id=connection.id,
-        connection_name=connection.name,
-        candidate_id=person.id,
-        candidate_name=person.name,
-        application_id=push.application_id,
-        operation=push.operation,
-        remote_id=push.remote_id,
-        attempts=push.attempts,
-        message=worker_lost_message(session, push) or push.error_message,
-        outcome_unknown=push.outcome_unknown,
-        requested_by=push.requested_by,
-        created_at=push.created_at,
-        updated_at=push.updated_at,
-        finished_at=push.finished_at,
-    )
-
-
 def _candidate_matches(text: str) -> Any:
     if len(text) > MAX_CANDIDATE_QUERY_CHARS:
         raise _invalid("candidate", f"must be at most {MAX_CANDIDATE_QUERY_CHARS} characters")
     pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     full_name = func.lower(func.coalesce(Candidate.first_name, "") + " " + func.coalesce(Candidate.last_name, ""))
-    matches = [
+    matches: list[ColumnElement[bool]] = [
         func.lower(func.coalesce(Candidate.email, "")).like(pattern, escape="\\"),
         full_name.like(pattern, escape="\\"),
     ]

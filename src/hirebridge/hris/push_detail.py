@@ -1,4 +1,5 @@
-"""One push as the console and ``hirebridge pushes show`` present it: its job, every attempt, the payload it sent.
+"""A push as the console and ``hirebridge pushes list|show`` present it: a summary, and in detail its job, every
+attempt and the payload it sent.
 
 Attempt records hold each exchange with the HRIS as the transport recorded it (headers dropped, SOAP passwords
 redacted). Token requests carry client secrets in their bodies and their answers carry access tokens, so everything
@@ -12,21 +13,22 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hirebridge.connectors.base import REDACTED
+from hirebridge.connectors.registry import display_name
+from hirebridge.core.models import Candidate
 from hirebridge.db.types import iso
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
-from hirebridge.hris.models import HrisPush, RemoteRecord
+from hirebridge.hris.models import HrisConnection, HrisPush, PushState, RemoteRecord
 from hirebridge.hris.push import KIND as PUSH_JOB_KIND
+from hirebridge.hris.push import worker_lost_message
 
-if TYPE_CHECKING:
-    from hirebridge.hris.operations import PushSummary
-
+CANCELLED_MESSAGE = "cancelled by an operator before a worker took it"
 MAX_ATTEMPTS_SHOWN = 100
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 # Calls that are not the hire's payload: token requests and look-ups.
@@ -36,6 +38,54 @@ _SECRET_XML = re.compile(
     rb"(<(?:[\w-]+:)?(?:[\w-]*(?:Password|Secret|Token))\b[^>]*>)[^<]*(</)",
     re.I,
 )
+
+
+@dataclass(frozen=True)
+class PushSummary:
+    """One push as a list shows it."""
+
+    id: str
+    state: str  # queued, running, succeeded, failed
+    cancelled: bool  # failed because an operator cancelled it while queued
+    system: str
+    system_name: str
+    connection_id: str
+    connection_name: str
+    candidate_id: str
+    candidate_name: str
+    application_id: str
+    operation: str | None  # create, update, adopt
+    remote_id: str | None
+    attempts: int
+    message: str | None  # the HRIS's message, why it waits, or "worker lost, will be retried at ..."
+    outcome_unknown: bool
+    requested_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "cancelled": self.cancelled,
+            "system": self.system,
+            "systemName": self.system_name,
+            "hrisConnectionId": self.connection_id,
+            "connectionName": self.connection_name,
+            "candidateId": self.candidate_id,
+            "candidateName": self.candidate_name,
+            "applicationId": self.application_id,
+            "operation": self.operation,
+            "remoteId": self.remote_id,
+            "attempts": self.attempts,
+            "message": self.message,
+            "outcomeUnknown": self.outcome_unknown,
+            "requestedBy": self.requested_by,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "finishedAt": iso(self.finished_at),
+        }
 
 
 @dataclass(frozen=True)
@@ -236,3 +286,29 @@ def _parsed(body: Any) -> Any:
         return json.loads(body)
     except ValueError:
         return body
+
+
+def summarize(session: Session, push: HrisPush, connection: HrisConnection, person: Candidate) -> PushSummary:
+    """One push as a list shows it."""
+    cancelled = push.state == PushState.FAILED and push.error_message == CANCELLED_MESSAGE
+    return PushSummary(
+        id=push.id,
+        state=PushState(push.state).value,
+        cancelled=cancelled,
+        system=connection.system,
+        system_name=display_name(connection.system),
+        connection_id=connection.id,
+        connection_name=connection.name,
+        candidate_id=person.id,
+        candidate_name=person.name,
+        application_id=push.application_id,
+        operation=push.operation,
+        remote_id=push.remote_id,
+        attempts=push.attempts,
+        message=worker_lost_message(session, push) or push.error_message,
+        outcome_unknown=push.outcome_unknown,
+        requested_by=push.requested_by,
+        created_at=push.created_at,
+        updated_at=push.updated_at,
+        finished_at=push.finished_at,
+    )
