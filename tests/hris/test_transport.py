@@ -123,3 +123,40 @@ def test_a_transport_failure_is_recorded_with_its_error() -> None:
     assert exchange["status"] is None
     assert exchange["error"].startswith("ConnectError")
     assert exchange["response_body"] is None
+
+
+def test_a_token_exchange_is_recorded_without_the_client_secret_or_the_token() -> None:
+    """OAuth vendors (ADP, Personio) ask for tokens through this transport; attempt records are shown to API callers
+    (hrisPush.info) and operators, so neither the secret sent nor the token received may be in them."""
+    client_secret, access_token = "client-secret-0123456789abcdef", "issued-token-fedcba9876543210"
+    app = FastAPI()
+
+    @app.post("/oauth/token")
+    async def token(request: Request) -> dict[str, Any]:
+        form = dict(x.split("=", 1) for x in (await request.body()).decode().split("&"))
+        assert form["client_secret"] == client_secret  # it was sent as it is
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": 3600}
+
+    @app.post("/auth")
+    async def auth(request: Request) -> dict[str, Any]:
+        assert (await request.json())["client_secret"] == client_secret
+        return {"success": True, "data": {"token": access_token}}
+
+    exchanges: list[dict[str, Any]] = []
+    with serve(app) as base_url:
+        http = make_http_client(timeout=5, on_exchange=exchanges.append, allow_private_network=True)
+        with http:
+            form = {"grant_type": "client_credentials", "client_id": "cid", "client_secret": client_secret}
+            assert http.post(f"{base_url}/oauth/token", data=form).status_code == 200
+            body = {"client_id": "cid", "client_secret": client_secret}
+            assert http.post(f"{base_url}/auth?api_token={access_token}", json=body).status_code == 200
+    recorded = json.dumps(exchanges)
+    assert client_secret not in recorded
+    assert access_token not in recorded
+    form_exchange, json_exchange = exchanges
+    assert "grant_type=client_credentials" in form_exchange["request_body"]
+    assert "client_id=cid" in form_exchange["request_body"]
+    assert json.loads(form_exchange["response_body"])["token_type"] == "Bearer"  # the rest is kept
+    assert json.loads(json_exchange["request_body"]) == {"client_id": "cid", "client_secret": "[redacted]"}
+    assert json.loads(json_exchange["response_body"]) == {"success": True, "data": {"token": "[redacted]"}}
+    assert json_exchange["url"].endswith("/auth?api_token=%5Bredacted%5D")

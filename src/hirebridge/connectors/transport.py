@@ -3,7 +3,8 @@
 ``make_http_client(on_exchange=...)`` hands every exchange to the caller as
 ``{"method", "url", "status", "elapsed_ms", "request_body", "response_body", "response_headers", "error"}``.
 Headers are never recorded except a few harmless response headers that carry the vendor's verdict (its error text,
-``Retry-After``, rate-limit counters, ``Location``); URLs lose any userinfo; bodies are cut to ~2 KB. Bodies hold the
+``Retry-After``, rate-limit counters, ``Location``); URLs lose any userinfo; secret-looking values in bodies and query
+strings are redacted (``connectors.redaction``); bodies are cut to ~2 KB. Bodies hold the
 customer's own hire data, which the caller stores as attempt history; nothing here goes to Python logging.
 
 ``send()`` is how a connector makes a call: transport failures come out already sorted into the error tree.
@@ -22,6 +23,7 @@ import httpx
 
 from hirebridge.connectors.base import REDACTED, PreparedRequest
 from hirebridge.connectors.errors import RejectedError, ResponseTooLarge, from_transport_error
+from hirebridge.connectors.redaction import redact_text, redact_url
 from hirebridge.egress import GuardedTransport
 
 USER_AGENT = "hirebridge"
@@ -102,11 +104,11 @@ class _RecordingTransport(httpx.BaseTransport):
         self._on_exchange(
             {
                 "method": request.method,
-                "url": str(request.url.copy_with(username=None, password=None)),
+                "url": redact_url(str(request.url.copy_with(username=None, password=None))),
                 "status": response.status_code if response is not None else None,
                 "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
                 "request_body": _clip_body(_without_passwords(request.content)),
-                "response_body": _clip_body(content) if response is not None else None,
+                "response_body": _clip_body(content) if response is not None else None,  # (both redacted)
                 "response_headers": _recorded_headers(response.headers) if response is not None else {},
                 "error": error,
             }
@@ -143,9 +145,11 @@ def _without_passwords(content: bytes) -> bytes:
 
 
 def _clip_body(content: bytes) -> str | None:
+    """The body as recorded: secret-looking values redacted (a token request's client secret, its answer's access
+    token), then cut to about MAX_LOGGED_BODY_CHARS."""
     if not content:
         return None
-    text = content[: MAX_LOGGED_BODY_CHARS * 4].decode("utf-8", errors="replace")
+    text = redact_text(content[: MAX_LOGGED_BODY_CHARS * 4].decode("utf-8", errors="replace"))
     if len(text) > MAX_LOGGED_BODY_CHARS or len(content) > MAX_LOGGED_BODY_CHARS * 4:
         return text[:MAX_LOGGED_BODY_CHARS] + f"… [{len(content)} bytes]"
     return text

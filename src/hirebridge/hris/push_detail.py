@@ -2,9 +2,9 @@
 attempt and the payload it sent.
 
 Attempt records hold each exchange with the HRIS as the transport recorded it (headers dropped, SOAP passwords
-redacted). Token requests carry client secrets in their bodies and their answers carry access tokens, so everything
-shown here passes through ``redact`` once more: any JSON member, form field or XML element whose name says secret,
-password, token or key is replaced by ``[redacted]``.
+redacted). Token requests carry client secrets in their bodies and their answers carry access tokens, the transport
+records them through ``connectors.redaction``; what is shown passes through it once more (records written before
+that rule need it).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hirebridge.connectors.base import REDACTED
+from hirebridge.connectors.redaction import redact_exchange
 from hirebridge.connectors.registry import display_name
 from hirebridge.core.models import Candidate
 from hirebridge.db.types import iso
@@ -33,11 +33,6 @@ MAX_ATTEMPTS_SHOWN = 100
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 # Calls that are not the hire's payload: token requests and look-ups.
 _NOT_PAYLOAD = re.compile(r"/(auth|token|oauth2?|reports/custom|people/search)(/|$|\?)|applicant\.onboard/meta", re.I)
-_SECRET_NAME = re.compile(r"secret|password|passwd|token|api[_-]?key|authorization|private[_-]?key|assertion", re.I)
-_SECRET_XML = re.compile(
-    rb"(<(?:[\w-]+:)?(?:[\w-]*(?:Password|Secret|Token))\b[^>]*>)[^<]*(</)",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -234,49 +229,6 @@ def _payload_sent(attempts: list[AttemptInfo]) -> dict[str, Any] | None:
                     "attempt": attempt.number,
                 }
     return None
-
-
-def redact_exchange(exchange: dict[str, Any]) -> dict[str, Any]:
-    """A recorded exchange with every secret-looking value of its bodies (and URL query) replaced by REDACTED."""
-    shown = dict(exchange)
-    for key in ("request_body", "response_body"):
-        value = shown.get(key)
-        if isinstance(value, str):
-            shown[key] = redact_text(value)
-    url = shown.get("url")
-    if isinstance(url, str) and "?" in url:
-        parts = urlsplit(url)
-        query = [(k, REDACTED if _SECRET_NAME.search(k) else v) for k, v in parse_qsl(parts.query, True)]
-        shown["url"] = parts._replace(query=urlencode(query, safe="$/'= ")).geturl()
-    return shown
-
-
-def redact_text(text: str) -> str:
-    """JSON with secret members redacted, a form body with secret fields redacted, or XML with secret elements."""
-    stripped = text.strip()
-    if stripped[:1] in "{[":
-        try:
-            return json.dumps(redact_value(json.loads(stripped)))
-        except ValueError:
-            pass  # clipped JSON: fall through to the textual rules
-    if stripped.startswith("<"):
-        return _SECRET_XML.sub(rb"\1[redacted]\2", text.encode()).decode("utf-8", errors="replace")
-    if "=" in stripped and " " not in stripped:
-        pairs = parse_qsl(stripped, keep_blank_values=True)
-        if pairs:
-            return urlencode([(k, REDACTED if _SECRET_NAME.search(k) else v) for k, v in pairs])
-    return re.sub(r'("[^"]*(?:secret|password|token|key)[^"]*"\s*:\s*)"[^"]*"', rf'\1"{REDACTED}"', text, flags=re.I)
-
-
-def redact_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: REDACTED if _SECRET_NAME.search(str(k)) and not isinstance(v, dict | list) else redact_value(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_value(v) for v in value]
-    return value
 
 
 def _parsed(body: Any) -> Any:
