@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hirebridge.db.engine import make_engine, make_session_factory
+from hirebridge.db.engine import autocommit, make_engine, make_session_factory
 from hirebridge.security import Cipher
 from hirebridge.settings import Settings, encryption_keys, signing_key
 
@@ -54,6 +54,10 @@ class Runtime:
         """One unit of work: commit on success, roll back on any error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    def autocommit(self) -> contextlib.AbstractContextManager[Connection]:
+        """A connection whose statements stand alone: one round trip per read (``db.engine.autocommit``)."""
+        return autocommit(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

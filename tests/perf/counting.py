@@ -5,7 +5,7 @@
 - each statement handed to the driver (``before_cursor_execute``; an ``executemany`` is one), which on SQLite
   includes the ``BEGIN IMMEDIATE`` every transaction starts with;
 - on PostgreSQL one ``BEGIN`` per transaction (psycopg sends it itself before the transaction's first statement, so
-  no cursor event shows it: the connection's ``begin`` event stands for it);
+  no cursor event shows it: the connection's ``begin`` event stands for it, unless the connection is in autocommit);
 - each ``COMMIT``, and each ``ROLLBACK`` the driver really sends (explicit, or the pool's reset on return) — one sent
   while the driver connection is idle is skipped by psycopg and sqlite3, and is not counted;
 - each pool pre-ping (``pool_pre_ping``'s ``SELECT 1``, sent by the dialect around the cursor events).
@@ -54,8 +54,8 @@ def count_round_trips(engine: Engine) -> Iterator[RoundTrips]:
         text = " ".join(statement.split())
         trips.statements.append(("executemany: " if many else "") + text[:110])
 
-    def on_begin(_conn: Any) -> None:
-        if postgres:
+    def on_begin(conn: Any) -> None:
+        if postgres and not conn.connection.dbapi_connection.autocommit:
             trips.statements.append("BEGIN (sent by psycopg)")
 
     def on_commit(_conn: Any) -> None:

@@ -102,7 +102,6 @@ def test_known_candidate_and_replay_cost_at_most_8_round_trips(quiet: Quiet) -> 
     _assert_at_most(trips, CREATE_REPLAY_MAX, "replayed create")
 
 
-@pytest.mark.xfail(strict=True, reason="candidate.pushToHris still costs 24-28 round trips (issue 14)")
 def test_push_to_hris_api_work_costs_at_most_10_round_trips(quiet: Quiet) -> None:
     bob_connection(quiet.ats, "http://127.0.0.1:9")  # never called: this service runs no delivery worker
     warm = make_application(quiet.runtime, quiet.org.organization_id)

@@ -92,8 +92,8 @@ def authenticate(request: Request) -> ApiCaller:
     if len(key) > MAX_KEY_CHARS:
         failures.failed(prefix, address)
         raise invalid_api_key()
-    with runtime.sessions() as session:
-        row = session.execute(
+    with runtime.autocommit() as connection:  # one statement, one round trip
+        row = connection.execute(
             select(ApiKey.id, ApiKey.organization_id, ApiKey.permissions, ApiKey.is_active).where(
                 ApiKey.key_sha256 == sha256_hex(key)
             )

@@ -13,18 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hirebridge.ats import idempotency
 from hirebridge.ats.serializers import iso
 from hirebridge.connectors.registry import display_name
-from hirebridge.core.models import Application, Offer, OfferStatus
+from hirebridge.core.models import Application, Candidate, Offer, OfferStatus
+from hirebridge.db.types import new_id, utcnow
+from hirebridge.delivery.engine import wake_workers
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
 from hirebridge.errors import AppError, NotFound
 from hirebridge.hris.connections import invalid, resolve_system
@@ -72,17 +75,25 @@ class Verdict:
 
 
 def push_to_hris(runtime: Runtime, organization_id: str, body: PushToHrisBody, requested_by: str) -> Verdict:
+    """Check, start (or join) and answer, in one transaction of at most seven round trips (``_facts`` reads what
+    the checks need in one statement; the push is inserted with ``ON CONFLICT DO NOTHING`` on the one-active-push
+    index instead of a look-up and a savepoint) and no read after it unless the push is still running."""
     if (started := idempotency.started()) is not None:  # a dead request under this Idempotency-Key started it
         return _await_verdict(runtime, organization_id, started)
+    try:
+        system: str | None = resolve_system(body.system, "externalSystem").system
+        system_error: AppError | None = None
+    except AppError as error:  # answered after the beta check, as before
+        system, system_error = None, error
+    partner_id = str(body.integrationPartnerId) if body.integrationPartnerId else None
     with runtime.transaction() as session:
-        _require_beta(session, organization_id)
-        info = resolve_system(body.system, "externalSystem")
-        application = _application(session, organization_id, str(body.applicationId))
-        partner_id = str(body.integrationPartnerId) if body.integrationPartnerId else None
-        connection = _connection(session, organization_id, info.system, partner_id)
-        push_id = _start(session, application, connection, requested_by)
-        idempotency.link(session, push_id)
-    return _await_verdict(runtime, organization_id, push_id)
+        facts = _facts(session, organization_id, str(body.applicationId), system)
+        if system_error is not None or system is None:
+            raise system_error or invalid("externalSystem", "is required")
+        connection = _connection(facts.connections, system, partner_id)
+        start = _start(session, facts, connection, requested_by)
+        idempotency.link(session, start.id)
+    return _await_verdict(runtime, organization_id, start.id, known=start, connection=connection)
 
 
 def retry_push(runtime: Runtime, organization_id: str, push_id: str, requested_by: str) -> Verdict:
@@ -99,43 +110,82 @@ def retry_push(runtime: Runtime, organization_id: str, push_id: str, requested_b
             raise AppError(
                 "hris_push_not_retryable", f"Only a failed push can be retried; this one is {failed.state}: {hint}."
             )
-        _require_beta(session, organization_id)
-        application = _application(session, organization_id, failed.application_id)
         connection = session.get(HrisConnection, failed.connection_id)
         assert connection is not None  # the push's foreign key cascades from its connection
+        facts = _facts(session, organization_id, failed.application_id, connection.system)
         if not connection.is_enabled:
             raise _disabled(connection)
-        new_id = _start(session, application, connection, requested_by)
-        idempotency.link(session, new_id)
-    return _await_verdict(runtime, organization_id, new_id)
+        start = _start(session, facts, connection, requested_by)
+        idempotency.link(session, start.id)
+    return _await_verdict(runtime, organization_id, start.id, known=start, connection=connection)
 
 
-def _require_beta(session: Session, organization_id: str) -> None:
-    organization = session.get(Organization, organization_id)
-    if organization is None or not organization.hris_push_enabled:
+@dataclass(frozen=True)
+class _Facts:
+    """What the checks of a push need, read in one statement (``_facts``)."""
+
+    application_id: str
+    candidate_id: str
+    candidate_name: str
+    offer_id: str | None
+    offer_status: OfferStatus | None
+    connections: list[HrisConnection]
+
+
+def _facts(session: Session, organization_id: str, application_id: str, system: str | None) -> _Facts:
+    """The organization's beta flag, the application with its candidate's name and latest offer, and the
+    organization's connections to ``system``, oldest first; raises the beta and application errors."""
+    latest_offer = (
+        select(Offer.id, Offer.status)
+        .where(Offer.application_id == Application.id)
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+        .limit(1)
+    )
+    offer_id = latest_offer.with_only_columns(Offer.id).scalar_subquery()
+    offer_status = latest_offer.with_only_columns(Offer.status).scalar_subquery()
+    rows = session.execute(
+        select(
+            Organization.hris_push_enabled,
+            Application.id,
+            Application.candidate_id,
+            Candidate.first_name,
+            Candidate.last_name,
+            offer_id,
+            offer_status,
+            HrisConnection,
+        )
+        .select_from(Organization)
+        .outerjoin(Application, and_(Application.id == application_id, Application.organization_id == Organization.id))
+        .outerjoin(Candidate, Candidate.id == Application.candidate_id)
+        .outerjoin(
+            HrisConnection,
+            and_(HrisConnection.organization_id == Organization.id, HrisConnection.system == (system or "")),
+        )
+        .where(Organization.id == organization_id)
+        .order_by(HrisConnection.created_at, HrisConnection.id)
+    ).all()
+    if not rows or not rows[0][0]:
         raise AppError(
             "candidate_hris_push_not_enabled",
             "candidate.pushToHris is a beta feature that is not enabled for this organization; the operator "
             "enables it with: hirebridge orgs configure ORG_ID --hris-push",
-            403 if organization is None else 400,
+            403 if not rows else 400,
         )
-
-
-def _application(session: Session, organization_id: str, application_id: str) -> Application:
-    application = session.get(Application, application_id)
-    if application is None or application.organization_id != organization_id:
+    first = rows[0]
+    if first[1] is None:
         raise NotFound("Application not found.", code="application_not_found")
-    return application
-
-
-def _connection(session: Session, organization_id: str, system: str, partner_id: str | None) -> HrisConnection:
-    connections = list(
-        session.scalars(
-            select(HrisConnection)
-            .where(HrisConnection.organization_id == organization_id, HrisConnection.system == system)
-            .order_by(HrisConnection.created_at, HrisConnection.id)
-        )
+    name = " ".join(part for part in (first[3], first[4]) if part)
+    return _Facts(
+        application_id=first[1],
+        candidate_id=first[2],
+        candidate_name=name,
+        offer_id=first[5],
+        offer_status=OfferStatus(first[6]) if first[6] is not None else None,
+        connections=[row[7] for row in rows if row[7] is not None],
     )
+
+
+def _connection(connections: list[HrisConnection], system: str, partner_id: str | None) -> HrisConnection:
     name = display_name(system)
     if partner_id is not None:
         matching = [c for c in connections if c.integration_partner_id == partner_id]
@@ -171,25 +221,22 @@ def _disabled(connection: HrisConnection) -> AppError:
     )
 
 
-def _check_preconditions(session: Session, application: Application, connection: HrisConnection) -> None:
-    if not application.candidate.name.strip():
+def _check_preconditions(facts: _Facts, connection: HrisConnection) -> None:
+    if not facts.candidate_name.strip():
         raise AppError(
             "candidate_hris_push_missing_name",
             "The candidate has no name; an HRIS push needs the candidate's name.",
-            meta={"candidateId": application.candidate_id},
+            meta={"candidateId": facts.candidate_id},
         )
     if not connection.requires_accepted_offer:
         return
-    offer = session.scalars(
-        select(Offer).where(Offer.application_id == application.id).order_by(Offer.created_at.desc(), Offer.id.desc())
-    ).first()
-    if offer is None or offer.status != OfferStatus.CANDIDATE_ACCEPTED:
-        state = "has no offer" if offer is None else f"has an offer in status {offer.status.value}"
+    if facts.offer_status != OfferStatus.CANDIDATE_ACCEPTED:
+        state = "has no offer" if facts.offer_status is None else f"has an offer in status {facts.offer_status.value}"
         raise AppError(
             "candidate_hris_push_blocked_by_offer_status",
             f"The application {state}; the {connection.system} connection requires an accepted offer "
             "(CandidateAccepted) before pushing.",
-            meta={"offerId": offer.id if offer else None, "offerStatus": offer.status.value if offer else None},
+            meta={"offerId": facts.offer_id, "offerStatus": facts.offer_status.value if facts.offer_status else None},
         )
 
 
@@ -203,41 +250,76 @@ def _active_push(session: Session, application_id: str, connection_id: str) -> H
     ).first()
 
 
-def _start(session: Session, application: Application, connection: HrisConnection, requested_by: str) -> str:
-    """Create the push and its job, or join the active one. Returns the push id."""
-    _check_preconditions(session, application, connection)
-    existing = _active_push(session, application.id, connection.id)
-    if existing is not None:
-        return existing.id
+_PUSHES = cast(Table, HrisPush.__table__)
+_ACTIVE = text("state IN ('queued', 'running')")  # the predicate of uq_hris_pushes_active
+
+
+def _start(session: Session, facts: _Facts, connection: HrisConnection, requested_by: str) -> HrisPush:
+    """Create the push and its job, or join the active one: the push as it stands (not attached to the session).
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` on ``uq_hris_pushes_active``: when another call started a push for this
+    application and connection first (committed or not: the insert waits for it), nothing is inserted and that
+    push is joined."""
+    _check_preconditions(facts, connection)
+    now = utcnow()
     push = HrisPush(
-        organization_id=application.organization_id,
-        application_id=application.id,
-        candidate_id=application.candidate_id,
+        id=new_id(),
+        organization_id=connection.organization_id,
+        application_id=facts.application_id,
+        candidate_id=facts.candidate_id,
         connection_id=connection.id,
         state=PushState.QUEUED,
+        operation=None,
+        remote_id=None,
+        outcome_unknown=False,
+        outcome_unknown_at=None,
+        error_message=None,
         attempts=0,
         requested_by=requested_by[:100],
+        finished_at=None,
+        created_at=now,
+        updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(push)
-            session.flush()
-            enqueue_push(session, push)
-    except IntegrityError:
-        # uq_hris_pushes_active: another call started a push for this application and connection first.
-        existing = _active_push(session, application.id, connection.id)
-        if existing is None:
-            raise
-        return existing.id
-    return push.id
+    values = {column.key: getattr(push, column.key) for column in _PUSHES.columns}
+    insert = sqlite_insert(_PUSHES) if session.get_bind().dialect.name == "sqlite" else pg_insert(_PUSHES)
+    inserted = session.execute(
+        insert.values(values)
+        .on_conflict_do_nothing(index_elements=["application_id", "connection_id"], index_where=_ACTIVE)
+        .returning(_PUSHES.c.id)
+    ).first()
+    if inserted is None:
+        existing = _active_push(session, facts.application_id, connection.id)
+        if existing is None:  # it finished between the conflict and the look-up: start another
+            return _start(session, facts, connection, requested_by)
+        session.expunge(existing)
+        return existing
+    enqueue_push(session, push)
+    return push
 
 
-def _await_verdict(runtime: Runtime, organization_id: str, push_id: str) -> Verdict:
-    push = wait_for_push(runtime, push_id, runtime.settings.push_wait_seconds)
-    with runtime.sessions() as session:
-        current = _push(session, organization_id, push_id)
-        answer = push_json(session, current)
+def _await_verdict(
+    runtime: Runtime,
+    organization_id: str,
+    push_id: str,
+    *,
+    known: HrisPush | None = None,
+    connection: HrisConnection | None = None,
+) -> Verdict:
+    """The push's verdict after waiting up to ``push_wait_seconds``. The answer is built from the push as the wait
+    last read it (or as it was just written, when there is no wait), with no further read unless it is running."""
+    if known is not None and runtime.settings.push_wait_seconds <= 0:
+        wake_workers()  # as wait_for_push does
+        push = known
+    else:
+        push = wait_for_push(runtime, push_id, runtime.settings.push_wait_seconds)
     state = PushState(push.state)
+    if connection is None or state == PushState.RUNNING:
+        with runtime.sessions() as session:
+            current = _push(session, organization_id, push_id)
+            answer = push_json(session, current)
+    else:
+        current = push
+        answer = _push_body(current, connection, None)
     if state == PushState.FAILED:
         name = answer["systemName"]
         said = current.error_message or "no message given"
@@ -264,8 +346,15 @@ def get_push(session: Session, organization_id: str, push_id: str) -> HrisPush:
 
 def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) -> dict[str, Any]:
     connection = session.get(HrisConnection, push.connection_id)
+    body = _push_body(push, connection, worker_lost_message(session, push))
+    if with_attempts:
+        body["attemptLog"] = attempt_log(session, push.id)
+    return body
+
+
+def _push_body(push: HrisPush, connection: HrisConnection | None, worker_lost: str | None) -> dict[str, Any]:
     system = connection.system if connection is not None else ""
-    body: dict[str, Any] = {
+    return {
         "id": push.id,
         "applicationId": push.application_id,
         "candidateId": push.candidate_id,
@@ -277,15 +366,12 @@ def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) 
         "operation": push.operation,
         "remoteId": push.remote_id,
         "attempts": push.attempts,
-        "errorMessage": worker_lost_message(session, push) or push.error_message,
+        "errorMessage": worker_lost or push.error_message,
         "outcomeUnknown": push.outcome_unknown,
         "createdAt": iso(push.created_at),
         "updatedAt": iso(push.updated_at),
         "finishedAt": iso(push.finished_at),
     }
-    if with_attempts:
-        body["attemptLog"] = attempt_log(session, push.id)
-    return body
 
 
 def attempt_log(session: Session, push_id: str) -> list[dict[str, Any]]:

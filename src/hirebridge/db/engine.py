@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("hirebridge.db")
@@ -37,6 +37,7 @@ log = logging.getLogger("hirebridge.db")
 DEFAULT_POOL_SIZE = 16
 IDLE_PING_SECONDS = 10.0
 GUARD_ENV = "HIREBRIDGE_EVENT_LOOP_GUARD"
+AUTOCOMMIT_OPTION = "hirebridge_autocommit"  # see ``autocommit``
 _LIFESPAN_COROUTINES = ("LifespanOn.main",)  # uvicorn's start-up/shutdown task
 
 
@@ -79,7 +80,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not connection.get_execution_options().get(AUTOCOMMIT_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _ping_after_idle(engine: Engine) -> None:
@@ -138,6 +140,19 @@ def guard_event_loop(engine: Engine, mode: str = "raise") -> None:
             log.warning(message)
             return
         raise BlockingDatabaseCall(message)
+
+
+@contextlib.contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every statement stands alone: a single read costs one round trip, without the BEGIN and
+    ROLLBACK of a transaction (PostgreSQL: the driver's autocommit; SQLite: no ``BEGIN IMMEDIATE``, whose write
+    lock a read does not need). For reads whose answer needs no transaction (an API key's look-up)."""
+    options: dict[str, Any] = {AUTOCOMMIT_OPTION: True}
+    if engine.dialect.name != "sqlite":  # pysqlite's reset would undo the recipe above; SQLite needs no option
+        options["isolation_level"] = "AUTOCOMMIT"
+    with engine.connect() as connection:
+        connection.execution_options(**options)
+        yield connection
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
