@@ -135,19 +135,27 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Demo mode: local keys, a demo organization, HRIS simulators.")] = False,
     workers: Annotated[int | None, typer.Option(help="Delivery worker threads in this process.")] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes sharing the port (scale out on one machine; workers and simulators run once).",
+        ),
+    ] = 1,
 ) -> None:
     """Apply pending migrations, then serve the API (and delivery workers) until SIGTERM."""
     import uvicorn
 
     from hirebridge.app import create_app
     from hirebridge.db.migrate import upgrade
-    from hirebridge.serving import SIMULATORS, background_for, prepare_demo, print_banner
+    from hirebridge.serving import SIMULATORS, background_for, prepare_demo, print_banner, run_api_processes
 
     settings = _settings(demo=demo or None)
     if workers is not None:
         settings = settings.model_copy(update={"workers_in_process": workers})
     _configure_logging(settings)
-    _metrics_setup(settings, clean=True)
+    _metrics_setup(settings, clean=True, processes=processes)
     from hirebridge.preflight import PreflightError, check_ports, hold_demo_lock
 
     release_demo_lock = None
@@ -162,12 +170,15 @@ def serve(
     runtime = _runtime(settings)  # refuses to start without its secrets, before anything is written
     upgrade(settings.database_url)
     demo_info = prepare_demo(runtime, port) if settings.demo else None
-    application = create_app(runtime, background=background_for(settings, demo_info))
     print_banner(settings, host, port, demo_info)
-    config = uvicorn.Config(
-        application, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=10
-    )
-    uvicorn.Server(config).run()
+    if processes > 1:
+        run_api_processes(runtime, settings, demo_info, host=host, port=port, processes=processes)
+    else:
+        application = create_app(runtime, background=background_for(settings, demo_info))
+        config = uvicorn.Config(
+            application, host=host, port=port, access_log=False, log_config=None, timeout_graceful_shutdown=10
+        )
+        uvicorn.Server(config).run()
     runtime.close()
     if release_demo_lock is not None:
         release_demo_lock()

@@ -1,10 +1,20 @@
 """What `hirebridge serve` runs beside the API: delivery workers and, in demo mode, the HRIS simulators
-with a demo organization whose connections point at them."""
+with a demo organization whose connections point at them; and, with ``--processes N``, the API processes.
+
+``serve --processes N`` (N > 1) runs N API processes on one port: uvicorn's supervisor binds the socket and
+spawns the processes, which each build the API alone from ``api_process_app`` (a factory, with the settings the
+parent decided passed in ``HIREBRIDGE_API_PROCESS``), and the kernel spreads connections among them. The delivery
+workers and the demo simulators run once, in the parent (``run_api_processes``), never per process. SIGTERM to
+the parent stops the API processes, then the workers and simulators.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,3 +203,68 @@ def print_banner(settings: Settings, host: str, port: int, demo: DemoInfo | None
             f"  curl -s -u '{c.api_key}:' -X POST {url}/apiKey.info",
         ]
     print("\n".join(lines), flush=True)
+
+
+API_PROCESS_ENV = "HIREBRIDGE_API_PROCESS"  # JSON: the settings `serve` decided, for the API processes it starts
+EXPOSE_PID_ENV = "HIREBRIDGE_EXPOSE_PID"  # "1": every answer names the process (X-Hirebridge-Pid); for tests
+PID_HEADER = b"x-hirebridge-pid"
+
+
+def api_process_app() -> Any:
+    """The ASGI app of one API process of `serve --processes N` (uvicorn's factory, run in each spawned process):
+    the API only, no delivery workers or simulators (the parent runs those once)."""
+    from hirebridge.app import create_app
+    from hirebridge.logsetup import configure
+
+    decided = json.loads(os.environ.get(API_PROCESS_ENV, "{}"))
+    settings = Settings().model_copy(update={**decided, "workers_in_process": 0})
+    configure(settings.log_level, sys.stderr, settings.log_format)
+    runtime = Runtime.from_settings(settings)
+    application: Any = create_app(runtime)
+    if os.environ.get(EXPOSE_PID_ENV) == "1":
+        application = _PidHeader(application)
+    return application
+
+
+class _PidHeader:
+    """Adds ``X-Hirebridge-Pid`` to every answer, so a test can see which process answered."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.pid = str(os.getpid()).encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_pid(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (PID_HEADER, self.pid)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_pid)
+
+
+def run_api_processes(
+    runtime: Runtime, settings: Settings, demo: DemoInfo | None, *, host: str, port: int, processes: int
+) -> None:
+    """Serve the API from ``processes`` processes on one port until SIGTERM or SIGINT; this process runs the
+    delivery workers and the demo simulators, once, for all of them."""
+    import uvicorn
+
+    stop = background_for(settings, demo)(runtime)
+    os.environ[API_PROCESS_ENV] = json.dumps({"demo": settings.demo, "public_url": settings.public_url})
+    try:
+        uvicorn.run(
+            "hirebridge.serving:api_process_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        stop()
