@@ -5,6 +5,7 @@ not touch the counts (the check is in memory), and a failure writes them with on
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -125,4 +126,15 @@ def test_success_reads_no_counts_and_a_failure_writes_them_in_one_statement(sett
             assert "ON CONFLICT" in writes[0]
     finally:
         event.remove(rt.engine, "before_cursor_execute", seen)
+        rt.close()
+
+
+def test_an_over_long_client_id_is_refused_and_counted_like_any_wrong_one(settings: Settings) -> None:
+    rt = Runtime.from_settings(settings.model_copy(update={"auth_failures_per_credential": 2}))
+    too_long = "hbc_" + uuid.uuid4().hex * 3  # 100 characters: refused before any look-up, counted by its first 64
+    try:
+        with serve(create_app(rt)) as url, httpx.Client(timeout=30) as client:
+            assert [_token(client, url, too_long, "x").status_code for _ in range(2)] == [401, 401]
+            assert _limited(_token(client, url, too_long, "x"))
+    finally:
         rt.close()
