@@ -90,7 +90,7 @@ def push_to_hris(runtime: Runtime, organization_id: str, body: PushToHrisBody, r
         facts = _facts(session, organization_id, str(body.applicationId), system)
         if system_error is not None or system is None:
             raise system_error or invalid("externalSystem", "is required")
-        connection = _connection(facts.connections, system, partner_id)
+        connection = _choose_connection(facts.connections, system, partner_id)
         start = _start(session, facts, connection, requested_by)
         idempotency.link(session, start.id)
     return _await_verdict(runtime, organization_id, start.id, known=start, connection=connection)
@@ -185,7 +185,24 @@ def _facts(session: Session, organization_id: str, application_id: str, system: 
     )
 
 
-def _connection(connections: list[HrisConnection], system: str, partner_id: str | None) -> HrisConnection:
+def _application(session: Session, organization_id: str, application_id: str) -> Application:
+    application = session.get(Application, application_id)
+    if application is None or application.organization_id != organization_id:
+        raise NotFound("Application not found.", code="application_not_found")
+    return application
+
+
+def _connection(session: Session, organization_id: str, system: str, partner_id: str | None) -> HrisConnection:
+    """The connection a push to ``system`` goes through (for callers that have not read them with ``_facts``)."""
+    connections = session.scalars(
+        select(HrisConnection)
+        .where(HrisConnection.organization_id == organization_id, HrisConnection.system == system)
+        .order_by(HrisConnection.created_at, HrisConnection.id)
+    )
+    return _choose_connection(list(connections), system, partner_id)
+
+
+def _choose_connection(connections: list[HrisConnection], system: str, partner_id: str | None) -> HrisConnection:
     name = display_name(system)
     if partner_id is not None:
         matching = [c for c in connections if c.integration_partner_id == partner_id]
