@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hirebridge.connectors.errors import AuthError, ConnectorError, RejectedError, RetryableError, clip
+from hirebridge.connectors.redaction import redact_exchange
 from hirebridge.connectors.registry import UnsupportedSystem, display_name, make_connector
 from hirebridge.connectors.tokens import MemoryTokenStore
 from hirebridge.connectors.transport import make_http_client
@@ -30,7 +31,6 @@ from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob, JobState
 from hirebridge.delivery.ratelimit import RateLimitTimeout, acquire
 from hirebridge.hris.connections import get_connection
 from hirebridge.hris.push import rate_key
-from hirebridge.hris.push_detail import redact_exchange
 from hirebridge.orgs.service import get_organization
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
