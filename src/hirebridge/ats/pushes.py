@@ -12,32 +12,32 @@ as a new ``candidate.pushToHris``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Table, and_, or_, select, text
+from sqlalchemy import Table, and_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hirebridge.ats import idempotency
-from hirebridge.ats.serializers import iso
+from hirebridge.ats.push_answers import MAX_ATTEMPTS_SHOWN as MAX_ATTEMPTS_SHOWN
+from hirebridge.ats.push_answers import attempt_log as attempt_log
+from hirebridge.ats.push_answers import find_push, push_body
+from hirebridge.ats.push_answers import get_push as get_push
+from hirebridge.ats.push_answers import list_pushes as list_pushes
+from hirebridge.ats.push_answers import push_json as push_json
 from hirebridge.connectors.registry import display_name
 from hirebridge.core.models import Application, Candidate, Offer, OfferStatus
 from hirebridge.db.types import new_id, utcnow
 from hirebridge.delivery.engine import wake_workers
-from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob
 from hirebridge.errors import AppError, NotFound
 from hirebridge.hris.connections import invalid, resolve_system
 from hirebridge.hris.models import ACTIVE_PUSH_STATES, HrisConnection, HrisPush, PushState
-from hirebridge.hris.push import KIND as PUSH_JOB_KIND
-from hirebridge.hris.push import enqueue_push, wait_for_push, worker_lost_message
+from hirebridge.hris.push import enqueue_push, wait_for_push
 from hirebridge.orgs.models import Organization
 from hirebridge.runtime import Runtime
-
-MAX_ATTEMPTS_SHOWN = 50
 
 
 class PushToHrisBody(BaseModel):
@@ -100,7 +100,7 @@ def retry_push(runtime: Runtime, organization_id: str, push_id: str, requested_b
     if (started := idempotency.started()) is not None:
         return _await_verdict(runtime, organization_id, started)
     with runtime.transaction() as session:
-        failed = _push(session, organization_id, push_id)
+        failed = find_push(session, organization_id, push_id)
         if failed.state != PushState.FAILED:
             hint = (
                 "call candidate.pushToHris to push again (it updates the record)"
@@ -332,11 +332,11 @@ def _await_verdict(
     state = PushState(push.state)
     if connection is None or state == PushState.RUNNING:
         with runtime.sessions() as session:
-            current = _push(session, organization_id, push_id)
+            current = find_push(session, organization_id, push_id)
             answer = push_json(session, current)
     else:
         current = push
-        answer = _push_body(current, connection, None)
+        answer = push_body(current, connection, None)
     if state == PushState.FAILED:
         name = answer["systemName"]
         said = current.error_message or "no message given"
@@ -348,99 +348,3 @@ def _await_verdict(
             meta={"pushId": push_id, "state": state.value, "attempts": current.attempts, "system": answer["system"]},
         )
     return Verdict(answer, still_running=state in ACTIVE_PUSH_STATES)
-
-
-def _push(session: Session, organization_id: str, push_id: str) -> HrisPush:
-    push = session.get(HrisPush, push_id)
-    if push is None or push.organization_id != organization_id:
-        raise NotFound("HRIS push not found.", code="hris_push_not_found")
-    return push
-
-
-def get_push(session: Session, organization_id: str, push_id: str) -> HrisPush:
-    return _push(session, organization_id, push_id)
-
-
-def push_json(session: Session, push: HrisPush, *, with_attempts: bool = False) -> dict[str, Any]:
-    connection = session.get(HrisConnection, push.connection_id)
-    body = _push_body(push, connection, worker_lost_message(session, push))
-    if with_attempts:
-        body["attemptLog"] = attempt_log(session, push.id)
-    return body
-
-
-def _push_body(push: HrisPush, connection: HrisConnection | None, worker_lost: str | None) -> dict[str, Any]:
-    system = connection.system if connection is not None else ""
-    return {
-        "id": push.id,
-        "applicationId": push.application_id,
-        "candidateId": push.candidate_id,
-        "hrisConnectionId": push.connection_id,
-        "system": system,
-        "systemName": display_name(system),
-        "integrationPartnerId": connection.integration_partner_id if connection is not None else None,
-        "state": PushState(push.state).value,
-        "operation": push.operation,
-        "remoteId": push.remote_id,
-        "attempts": push.attempts,
-        "errorMessage": worker_lost or push.error_message,
-        "outcomeUnknown": push.outcome_unknown,
-        "createdAt": iso(push.created_at),
-        "updatedAt": iso(push.updated_at),
-        "finishedAt": iso(push.finished_at),
-    }
-
-
-def attempt_log(session: Session, push_id: str) -> list[dict[str, Any]]:
-    """Every try at the push, oldest first: the HRIS's status and message, timing, and the redacted exchanges."""
-    jobs = select(DeliveryJob.id).where(DeliveryJob.subject_id == push_id, DeliveryJob.kind == PUSH_JOB_KIND)
-    attempts = session.scalars(
-        select(DeliveryAttempt)
-        .where(DeliveryAttempt.job_id.in_(jobs))
-        .order_by(DeliveryAttempt.started_at.desc(), DeliveryAttempt.number.desc())
-        .limit(MAX_ATTEMPTS_SHOWN)
-    ).all()
-    log = []
-    for attempt in reversed(attempts):
-        duration = (
-            round((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
-            if attempt.finished_at is not None
-            else None
-        )
-        log.append(
-            {
-                "number": attempt.number,
-                "startedAt": iso(attempt.started_at),
-                "finishedAt": iso(attempt.finished_at),
-                "durationMs": duration,
-                "outcome": attempt.outcome,
-                "httpStatus": attempt.http_status,
-                "message": attempt.message,
-                "exchanges": list(attempt.exchanges or []),
-            }
-        )
-    return log
-
-
-def list_pushes(
-    session: Session,
-    organization_id: str,
-    *,
-    application_id: str | None,
-    state: PushState | None,
-    limit: int,
-    after: tuple[datetime, str] | None,
-) -> tuple[list[HrisPush], bool]:
-    """Newest first, keyset-paginated on (createdAt, id); returns the page and whether more follow."""
-    query = select(HrisPush).where(HrisPush.organization_id == organization_id)
-    if application_id is not None:
-        query = query.where(HrisPush.application_id == application_id)
-    if state is not None:
-        query = query.where(HrisPush.state == state)
-    if after is not None:
-        created, last_id = after
-        query = query.where(
-            or_(HrisPush.created_at < created, and_(HrisPush.created_at == created, HrisPush.id < last_id))
-        )
-    rows = list(session.scalars(query.order_by(HrisPush.created_at.desc(), HrisPush.id.desc()).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
