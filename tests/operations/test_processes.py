@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from hirebridge.serving import EXPOSE_PID_ENV, SIMULATORS
-from hirebridge.settings import Settings
 from tests.operations.support import HIREBRIDGE, clean_env, free_port_run
+from tests.support.databases import fresh_database
 
 PID = "x-hirebridge-pid"
 
@@ -58,9 +58,14 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path, settings: Settings) -> Iterator[Served]:
+def served(tmp_path: Path) -> Iterator[Served]:
+    with fresh_database() as database_url:  # its own: the test service's workers must not claim these pushes
+        yield from _serve(tmp_path, database_url)
+
+
+def _serve(tmp_path: Path, database_url: str) -> Iterator[Served]:
     port = free_port_run(len(SIMULATORS) + 1)
-    env = clean_env(DATABASE_URL=settings.database_url, **{EXPOSE_PID_ENV: "1"})
+    env = clean_env(DATABASE_URL=database_url, **{EXPOSE_PID_ENV: "1"})
     process = subprocess.Popen(
         [HIREBRIDGE, "serve", "--demo", "--processes", "2", "--port", str(port), "--workers", "2"],
         cwd=tmp_path,
