@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["before", "after"], help="measure one version only")
     parser.add_argument("--seconds", type=float, default=5.0, help="each measured throughput window")
     parser.add_argument("--warmup", type=float, default=1.5)
-    parser.add_argument("--hires", type=int, default=600, help="pushes in the 50/s worker run")
+    parser.add_argument("--hires", type=int, default=750, help="pushes in the 50/s worker run")
     parser.add_argument("--push-hires", type=int, default=1500, help="hires for the pushToHris load")
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args()

@@ -2,8 +2,9 @@
 
 For each run: a new BambooHR connection with the run's rate limit, ``hires`` accepted hires, their pushes queued
 through ``candidate.pushToHris`` (a server with ``--workers 0``), and only then ``processes`` x ``hirebridge worker
---threads N`` started, connected through the counting proxy. The measured window runs from the moment a tenth of the
-pushes (at least 50) have finished, past the rate-limit bucket's initial burst and the processes' start, to the last
+--threads N`` started, connected through the counting proxy. The measured window runs from the moment a third of the
+pushes (at least 50) have finished, past the processes' start and the tokens the rate-limit bucket saved while they
+started (it starts full, and a surplus spent inside the window would show as more than the limit), to the last
 one: pushes/s, the workers' CPU (their process trees, from /proc) per push, and the statements, transactions
 (``BEGIN``s) and round trips they sent per push. The simulator answers every call after ``latency_ms`` and, when
 ``hris_limit`` is set, enforces that rate itself (throttled calls are counted).
@@ -109,7 +110,7 @@ def one_run(
         for _ in range(run.processes)
     ]
     pids = [w.pid for w in workers]
-    window_from = max(50, run.hires // 10)
+    window_from = max(50, run.hires // 3)
     pg = (admin_url(), database_url.rsplit("/", 1)[1])
     start: tuple[float, float, dict[str, Any], int, dict[str, float]] | None = None
     deadline = time.monotonic() + 60 + 4 * run.hires / min(run.limit, run.threads * run.processes / 0.25)
