@@ -26,15 +26,17 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, event, update
 
-from hirebridge.delivery.engine import claim, execute
-from hirebridge.delivery.handlers import Done, GiveUp, load_handler_modules
+from hirebridge.delivery.engine import claim, enqueue, execute
+from hirebridge.delivery.handlers import Done, GiveUp, load_handler_modules, register, unregister
+from hirebridge.hris import push as push_job
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState
-from hirebridge.hris.push import KIND
+from hirebridge.hris.push import on_give_up, prepare_push, run_push
 from hirebridge.orgs.service import IssuedCredentials
 from hirebridge.runtime import Runtime
 from hirebridge.security import Cipher
 from hirebridge.settings import Settings
-from tests.delivery.pushdata import make_connection, make_hire, start_push
+from tests.delivery.helpers import unique_kind
+from tests.delivery.pushdata import HireRecords, make_connection, make_hire
 from tests.support.servers import serve
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,41 @@ def worker_runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def kind() -> Iterator[str]:
+    """The push job under a kind of this test's own: the service's workers (other tests start them, and they run
+    for the whole session) claim only the kinds registered when they started, so they cannot take these pushes."""
+    name = unique_kind("push")
+    register(name, run_push, on_give_up, prepare=prepare_push)
+    yield name
+    unregister(name)
+
+
+def start_push(runtime: Runtime, hire: HireRecords, connection_id: str, kind: str) -> str:
+    """What candidate.pushToHris does (``hris.push.enqueue_push``), under ``kind``."""
+    with runtime.transaction() as session:
+        push = HrisPush(
+            organization_id=hire.organization_id,
+            application_id=hire.application_id,
+            candidate_id=hire.candidate_id,
+            connection_id=connection_id,
+        )
+        session.add(push)
+        session.flush()
+        enqueue(
+            session,
+            kind=kind,
+            organization_id=push.organization_id,
+            payload={"push_id": push.id},
+            subject_id=push.id,
+            dedupe_key=f"{kind}:{push.id}",
+            rate_key=push_job.rate_key(connection_id),
+            max_attempts=push_job.MAX_ATTEMPTS,
+            backoff=push_job.BACKOFF,
+        )
+        return push.id
+
+
+@pytest.fixture
 def bamboohr() -> Iterator[str]:
     from hirebridge.sandbox.bamboohr.app import create_app
 
@@ -103,11 +140,11 @@ def bamboohr() -> Iterator[str]:
         yield url
 
 
-def _push_once(worker_runtime: Runtime, push_id: str) -> tuple[Counted, float]:
+def _push_once(worker_runtime: Runtime, push_id: str, kind: str) -> tuple[Counted, float]:
     """Claim and run the one due push as a worker thread does; the counts and this thread's CPU seconds."""
     with counting(worker_runtime.engine) as counted:
         cpu = time.thread_time()
-        ctx = claim(worker_runtime, "perf-host:1:0", kinds=[KIND], lease_seconds=30)
+        ctx = claim(worker_runtime, "perf-host:1:0", kinds=[kind], lease_seconds=30)
         assert ctx is not None
         assert ctx.payload["push_id"] == push_id
         outcome = execute(ctx)
@@ -124,7 +161,7 @@ def _state(runtime: Runtime, push_id: str) -> HrisPush:
 
 
 def test_a_push_costs_at_most_15_statements_in_3_transactions(
-    runtime: Runtime, worker_runtime: Runtime, org: IssuedCredentials, bamboohr: str
+    runtime: Runtime, worker_runtime: Runtime, org: IssuedCredentials, bamboohr: str, kind: str
 ) -> None:
     connection_id = make_connection(
         runtime, org.organization_id, system="bamboohr", base_url=bamboohr, credentials=BAMBOO
@@ -132,12 +169,12 @@ def test_a_push_costs_at_most_15_statements_in_3_transactions(
     hire = make_hire(runtime, org.organization_id)
     # Warm up: the first push of a process pays for its pool's connections and for compiling each statement once.
     warm = make_hire(runtime, org.organization_id)
-    _push_once(worker_runtime, start_push(runtime, warm, connection_id))
+    _push_once(worker_runtime, start_push(runtime, warm, connection_id, kind), kind)
 
-    create_id = start_push(runtime, hire, connection_id)
-    created, create_cpu = _push_once(worker_runtime, create_id)
-    update_id = start_push(runtime, hire, connection_id)
-    updated, update_cpu = _push_once(worker_runtime, update_id)
+    create_id = start_push(runtime, hire, connection_id, kind)
+    created, create_cpu = _push_once(worker_runtime, create_id, kind)
+    update_id = start_push(runtime, hire, connection_id, kind)
+    updated, update_cpu = _push_once(worker_runtime, update_id, kind)
 
     first, second = _state(runtime, create_id), _state(runtime, update_id)
     assert (first.state, first.operation, second.state, second.operation) == (
@@ -166,7 +203,7 @@ def test_a_push_costs_at_most_15_statements_in_3_transactions(
 
 
 def test_a_create_written_ahead_in_the_claim_but_never_sent_leaves_no_unknown_outcome(
-    runtime: Runtime, worker_runtime: Runtime, org: IssuedCredentials, bamboohr: str
+    runtime: Runtime, worker_runtime: Runtime, org: IssuedCredentials, bamboohr: str, kind: str
 ) -> None:
     # The claim commits the create's write-ahead record; credentials that cannot be decrypted end the attempt before
     # any request. Nothing reached the HRIS, so the push fails as "auth" without an unknown outcome (a later push of
@@ -180,9 +217,9 @@ def test_a_create_written_ahead_in_the_claim_but_never_sent_leaves_no_unknown_ou
             update(HrisConnection).where(HrisConnection.id == connection_id).values(credentials_encrypted=unreadable)
         )
     hire = make_hire(runtime, org.organization_id)
-    push_id = start_push(runtime, hire, connection_id)
+    push_id = start_push(runtime, hire, connection_id, kind)
 
-    ctx = claim(worker_runtime, "perf-host:1:0", kinds=[KIND], lease_seconds=30)
+    ctx = claim(worker_runtime, "perf-host:1:0", kinds=[kind], lease_seconds=30)
     assert ctx is not None
     outcome = execute(ctx)
 
