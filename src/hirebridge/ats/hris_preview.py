@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from hirebridge.ats import pushes
 from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.envelope import AtsModel, ok, read_body
 from hirebridge.connectors.base import REDACTED, PreparedRequest
@@ -33,6 +32,7 @@ from hirebridge.errors import AppError, NotFound
 from hirebridge.hris.connections import invalid, resolve_system
 from hirebridge.hris.hire import HireDataMissing, build_hire
 from hirebridge.hris.models import HrisConnection, RemoteRecord
+from hirebridge.hris.start import find_application, find_connection
 from hirebridge.openapi import ats, error
 from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
@@ -87,7 +87,7 @@ async def hris_push_preview(request: Request, caller: ApiCaller = Depends(requir
 
 
 def preview(session: Session, runtime: Runtime, organization_id: str, body: PreviewBody) -> dict[str, Any]:
-    application = pushes._application(session, organization_id, str(body.applicationId))
+    application = find_application(session, organization_id, str(body.applicationId))
     connection = _connection(session, organization_id, body)
     try:
         hire = build_hire(session, application.id)
@@ -139,7 +139,7 @@ def _connection(session: Session, organization_id: str, body: PreviewBody) -> Hr
         raise invalid("externalSystem", "is required")
     system = resolve_system(body.externalSystem, "externalSystem").system
     partner_id = str(body.integrationPartnerId) if body.integrationPartnerId else None
-    return pushes._connection(session, organization_id, system, partner_id)
+    return find_connection(session, organization_id, system, partner_id)
 
 
 def _request_json(prepared: PreparedRequest) -> dict[str, Any]:

@@ -28,13 +28,12 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, CursorResult, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hirebridge.ats import pushes as ats_pushes
 from hirebridge.core.models import Candidate
 from hirebridge.db.types import utcnow
 from hirebridge.delivery.handlers import load_handler_modules
 from hirebridge.delivery.models import DeliveryJob, JobState
 from hirebridge.errors import AppError, BusinessRuleViolation, FieldError, NotFound, ValidationFailed
-from hirebridge.hris import events
+from hirebridge.hris import events, start
 from hirebridge.hris.connection_check import ConnectionTest, last_test, test_connection
 from hirebridge.hris.models import HrisConnection, HrisPush, PushState
 from hirebridge.hris.push import KIND as PUSH_JOB_KIND
@@ -194,12 +193,12 @@ def retry_push(session: Session, organization_id: str, push_id: str, *, requeste
         )
     connection = session.get(HrisConnection, failed.connection_id)
     assert connection is not None
-    # hrisPush.retry's own checks and start (ats.pushes): the beta flag, the application, the preconditions, and
+    # hrisPush.retry's own checks and start (hris.start): the beta flag, the application, the preconditions, and
     # the insert that joins a push of this hire already active (uq_hris_pushes_active).
-    facts = ats_pushes._facts(session, organization_id, failed.application_id, connection.system)
+    facts = start.read_facts(session, organization_id, failed.application_id, connection.system)
     if not connection.is_enabled:
-        raise ats_pushes._disabled(connection)
-    started = ats_pushes._start(session, facts, connection, requested_by)
+        raise start.disabled_error(connection)
+    started = start.start_push(session, facts, connection, requested_by)
     session.flush()
     return summary(session, session.get_one(HrisPush, started.id))
 
