@@ -8,6 +8,7 @@ them is in the log, and the same check runs again after the session's teardown."
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from hirebridge.runtime import Runtime
 from hirebridge.settings import Settings
 from tests.hardening import sensitive
 from tests.support.databases import backend, fresh_database
+
+# Database work on the event loop fails the test that does it (in production it is logged): db.engine's guard, for
+# this process and every service process a test starts.
+os.environ.setdefault("HIREBRIDGE_EVENT_LOOP_GUARD", "raise")
 
 LOG_GREP_TEST = "test_logs_hold_no_sensitive_values"
 LOG_FILE = pytest.StashKey[sensitive.LogFile]()

@@ -1,11 +1,12 @@
 """No database work on the event loop: every engine refuses a statement run on the thread of a running event loop
-(``db.engine.guard_event_loop``, on in the test service as in production), and no ``async def`` endpoint calls the
-database directly (a static check over every route, which also covers paths no test happens to run)."""
+(``db.engine.guard_event_loop``: it raises in the test suite, and logs in production), and no ``async def``
+endpoint calls the database directly (a static check over every route, which also covers paths no test runs)."""
 
 from __future__ import annotations
 
 import ast
 import inspect
+import logging
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -75,6 +76,25 @@ def test_a_statement_on_the_event_loop_is_refused_and_one_in_a_thread_runs(engin
     assert len(refused) == 1
     assert "event loop" in str(refused[0])
     assert _select_one(engine) == 1  # no loop on this thread: allowed
+
+
+def test_outside_the_test_suite_a_statement_on_the_event_loop_is_logged_not_refused(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("HIREBRIDGE_EVENT_LOOP_GUARD")  # production: the setting unset
+    engine = make_engine(database_url, pool_size=1)
+    app = FastAPI()
+
+    @app.get("/on-the-loop")
+    async def on_the_loop() -> dict[str, Any]:
+        return {"one": _select_one(engine)}
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="hirebridge"), serve(app) as url:
+            assert httpx.get(f"{url}/on-the-loop", timeout=10).json() == {"one": 1}
+    finally:
+        engine.dispose()
+    assert any("database work on the event loop" in r.getMessage() for r in caplog.records)
 
 
 def _direct_database_calls(function: Any) -> list[str]:
