@@ -8,6 +8,10 @@ on the main thread while it lives, which would break later tests that run their 
 Each test gets a fresh browser context (no shared cookies or cache) at the viewport it is parametrised with, and
 ``shot(name)`` saves a full-page screenshot under ``$HIREBRIDGE_ARTIFACTS`` (default ``test-artifacts/browser/``
 in the repository), in a folder per database backend: ``<backend>/<viewport>-<name>.png``.
+
+While the browser lives, the main thread has a running event loop, on whose thread the test suite's engines refuse
+statements (``db.engine.guard_event_loop``); so ``org`` here is made in a worker thread, and a test that writes to
+the database itself does it through ``off_loop`` (tests/browser/console_helpers.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from typing import Any, Protocol
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from hirebridge.orgs.service import IssuedCredentials
+from hirebridge.runtime import Runtime
+from tests.browser.console_helpers import new_organization
 from tests.support.databases import backend
 
 CHROMIUM = Path(os.environ.get("HIREBRIDGE_CHROMIUM", "/usr/bin/chromium"))
@@ -52,6 +59,12 @@ def chromium() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def org(runtime: Runtime) -> IssuedCredentials:
+    """The shared ``org`` fixture (tests/conftest.py), made off the main thread's event loop."""
+    return new_organization(runtime)
 
 
 @pytest.fixture(params=list(VIEWPORTS))

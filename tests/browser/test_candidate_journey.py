@@ -13,6 +13,7 @@ from hirebridge.assessments.models import Invitation
 from hirebridge.db.types import utcnow
 from hirebridge.runtime import Runtime
 from tests.browser.conftest import Shot
+from tests.browser.console_helpers import off_loop
 from tests.browser.helpers import box, fits_width, lit_progress_segments, status_of, visit
 from tests.conftest import PartnerSession
 from tests.partner.helpers import invite
@@ -129,8 +130,12 @@ def start_colour(page: Page) -> str:
 
 def test_an_expired_link_says_so(page: Page, partner: PartnerSession, runtime: Runtime, shot: Shot) -> None:
     invitation = invite(partner)
-    with runtime.transaction() as session:
-        session.get_one(Invitation, invitation["candidate_id"]).expires_at = utcnow() - timedelta(minutes=1)
+
+    def expire() -> None:
+        with runtime.transaction() as session:
+            session.get_one(Invitation, invitation["candidate_id"]).expires_at = utcnow() - timedelta(minutes=1)
+
+    off_loop(expire)
     assert visit(page, invitation["invitation_link"]) == 410
     assert _heading(page) == "This invitation has expired"
     expect(page.get_by_text("please contact the recruiter who invited you")).to_be_visible()
