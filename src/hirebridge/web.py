@@ -96,14 +96,19 @@ class RequestContextMiddleware:
                 await internal_error(Request(scope))(scope, receive, send_with_id)
             # else: the status line is gone; returning lets the server close the connection.
         finally:
+            organization = scope["state"].get("organization_id")  # set by the API's authentication, when it passed
+            reset_organization = log_context.bind(organization_id=organization) if organization else None
             log.info(
-                "%s %s %s %.1fms rid=%s",
+                "%s %s %s %.1fms rid=%s%s",
                 scope["method"],
                 _route_template(scope),
                 status,
                 (time.perf_counter() - started) * 1000,
                 rid,
+                f" org={organization}" if organization else "",
             )
+            if reset_organization is not None:
+                reset_organization()
             metrics.observe_request(scope["method"], _route_template(scope), status, time.perf_counter() - started)
             reset_log_context()
 

@@ -17,6 +17,7 @@ import pytest
 
 from hirebridge.logsetup import JsonFormatter
 from hirebridge.observability import context
+from hirebridge.orgs.service import IssuedCredentials
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -101,3 +102,16 @@ def test_served_requests_carry_their_request_id(client: httpx.Client, captured: 
     assert by_id["json-log-test-1"]["message"].startswith("GET /healthz 200 ")
     assert by_id[generated]["message"].startswith("GET <unmatched> 404 ")
     assert context.get("request_id") is None  # nothing leaks out of the request
+
+
+def test_an_authenticated_request_line_names_its_organization(
+    client: httpx.Client, captured: _Capture, org: IssuedCredentials
+) -> None:
+    client.post("/apiKey.info", auth=(org.api_key, ""), json={}, headers={"X-Request-Id": "json-log-org-1"})
+    client.post("/apiKey.info", auth=("not-a-key", ""), json={}, headers={"X-Request-Id": "json-log-org-2"})
+    client.get("/healthz")  # on the same connection: taken once the one before is logged
+    by_id = {e.get("request_id"): e for e in captured.entries() if e["logger"] == "hirebridge.http"}
+    assert by_id["json-log-org-1"]["message"].startswith("POST /apiKey.info 200 ")
+    assert by_id["json-log-org-1"]["organization_id"] == org.organization_id
+    assert "organization_id" not in by_id["json-log-org-2"]  # refused: no organization known
+    assert context.get("organization_id") is None

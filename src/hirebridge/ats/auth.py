@@ -102,6 +102,7 @@ def authenticate(request: Request) -> ApiCaller:
         failures.failed(prefix, address)
         raise invalid_api_key() if row is None else api_key_deactivated()
     permissions = frozenset(p for p in (row.permissions or []) if isinstance(p, str))
+    request.state.organization_id = row.organization_id  # for the request's log line
     return ApiCaller(organization_id=row.organization_id, api_key_id=row.id, permissions=permissions)
 
 

@@ -210,6 +210,7 @@ def verified_token(request: Request) -> PartnerPrincipal:
         raise AppError("TOKEN_EXPIRED", "The access token has expired; request a new one.", 401) from None
     except jwt.InvalidTokenError:
         raise AppError("INVALID_TOKEN", "The access token is not valid.", 401) from None
+    request.state.organization_id = str(claims["org"])  # for the request's log line
     return PartnerPrincipal(organization_id=str(claims["org"]), client_id=str(claims["sub"]))
 
 
