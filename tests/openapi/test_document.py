@@ -82,11 +82,16 @@ def _body_model(endpoint: Any) -> str | None:
     # The handler is found by name in its module's source (line numbers would go stale if the file changed).
     module = ast.parse(Path(inspect.getsourcefile(endpoint) or "").read_text())
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
-    handler = next(n for n in module.body if isinstance(n, functions) and n.name == endpoint.__name__)
-    for node in ast.walk(handler):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BODY_READERS:
-            argument = node.args[BODY_READERS[node.func.id]]
-            return ast.unparse(argument).rsplit(".", 1)[-1]
+    defined = {n.name: n for n in module.body if isinstance(n, functions)}
+    handler = defined[endpoint.__name__]
+    # The handler's own calls, then those of the module's functions it calls (a handler may hand its body to one
+    # that validates it inside the transaction, after the caller's checks: partner candidate create).
+    called = [n.func.id for n in ast.walk(handler) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    for function in [handler, *(defined[name] for name in called if name in defined and name != handler.name)]:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BODY_READERS:
+                argument = node.args[BODY_READERS[node.func.id]]
+                return ast.unparse(argument).rsplit(".", 1)[-1]
     if "_token_request_body(" in ast.unparse(handler):
         return "TokenRequest"
     return None
