@@ -22,7 +22,9 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from hirebridge.errors import AppError
 from hirebridge.observability.endpoints import banner_lines as metrics_banner_lines
 from hirebridge.orgs.service import IssuedCredentials, demo_organization
 from hirebridge.runtime import Runtime
@@ -100,6 +102,29 @@ class DemoInfo:
     simulators: dict[str, str] = field(default_factory=dict)  # system -> base URL
     connections: dict[str, str] = field(default_factory=dict)  # system -> connection id
     stops: list[Callable[[], None]] = field(default_factory=list)
+    console_password: str = ""  # of DEMO_CONSOLE_USER, new at each start
+
+
+DEMO_CONSOLE_USER = "demo-operator@example.com"
+
+
+def _demo_console_user(session: Session, organization_id: str) -> str:
+    """The demo organization's console user, with a new password each start (the old one's sessions end)."""
+    from hirebridge.console.models import ConsoleUser
+    from hirebridge.console.users import create_user, reset_password
+    from hirebridge.security import new_secret
+
+    password = new_secret(12)
+    try:
+        with session.begin_nested():
+            if session.scalar(select(ConsoleUser.id).where(ConsoleUser.email == DEMO_CONSOLE_USER)) is None:
+                create_user(session, organization_id, DEMO_CONSOLE_USER, password)
+            else:
+                reset_password(session, organization_id, DEMO_CONSOLE_USER, password)
+    except AppError as exc:  # the address belongs to another organization's user: the demo goes without
+        log.warning("no demo console user: %s", exc.message)
+        return ""
+    return password
 
 
 def prepare_demo(runtime: Runtime, api_port: int) -> DemoInfo:
@@ -150,7 +175,8 @@ def prepare_demo(runtime: Runtime, api_port: int) -> DemoInfo:
             session.add(connection)
             session.flush()
             connections[system] = connection.id
-    return DemoInfo(credentials, simulators, connections, stops)
+        console_password = _demo_console_user(session, credentials.organization_id)
+    return DemoInfo(credentials, simulators, connections, stops, console_password)
 
 
 def background_for(settings: Settings, demo: DemoInfo | None) -> Callable[[Runtime], Callable[[], None]]:
@@ -195,6 +221,9 @@ def print_banner(settings: Settings, host: str, port: int, demo: DemoInfo | None
             f"  partner client_id:      {c.client_id}",
             f"  partner client_secret:  {c.client_secret}",
             f"  ATS API key:            {c.api_key}",
+            f"  console:                {url}/console  ({DEMO_CONSOLE_USER} / {demo.console_password})"
+            if demo.console_password
+            else f"  console:                {url}/console  (create a user: hirebridge users create)",
         ]
         for system, sim_url in demo.simulators.items():
             lines.append(f"  {system + ' simulator:':<23} {sim_url}  (records: {sim_url}/_sandbox/records)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from hirebridge.hris.models import HrisConnection
 from hirebridge.runtime import Runtime
 from hirebridge.serving import SIMULATORS
 from hirebridge.settings import Settings
+from tests.console.helpers import sign_in
+from tests.hardening import sensitive
 from tests.operations.support import HIREBRIDGE, clean_env, free_port_run, run
 
 
@@ -37,6 +40,8 @@ def first_serve(tmp_path: Path, settings: Settings) -> Iterator[tuple[subprocess
     for line in process.stdout:  # the banner is printed once the demo organization and its connections exist
         if match := re.match(r"Demo organization .* \(([0-9a-f-]{36})\)", line):
             banner["organization"] = match.group(1)
+        if line.strip().startswith("console:"):
+            banner["console line"] = line.strip()
         name, sep, value = line.strip().partition(":")
         if sep:
             banner[name.strip()] = value.strip().split("  ")[0]
@@ -116,3 +121,26 @@ def _first_is_undisturbed(port: int, banner: dict[str, str], runtime: Runtime) -
         )
     assert demo, "the demo organization has connections"
     assert demo == {system: simulators[system] for system in demo}
+
+
+def test_the_demo_banner_names_a_console_user_who_can_sign_in(
+    first_serve: tuple[subprocess.Popen[str], int, dict[str, str]],
+) -> None:
+    _process, port, banner = first_serve
+    match = re.fullmatch(r"console:\s+(\S+)/console\s+\((\S+) / (\S+)\)", banner["console line"])
+    assert match is not None, banner["console line"]
+    url, email, password = match.groups()
+    assert url == f"http://127.0.0.1:{port}"
+    sensitive.SENSITIVE.add("console password", password)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(100):  # the banner comes before the socket listens
+            try:
+                client.get("/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        answer = sign_in(client, email, password)
+        assert answer.status_code == 303, answer.text
+        pushes = client.get("/console/pushes")
+        assert pushes.status_code == 200
+        assert email in pushes.text  # signed in as the demo operator
