@@ -27,8 +27,8 @@ from hirebridge.ats.auth import ApiCaller, require
 from hirebridge.ats.envelope import AtsModel, ok, read_body
 from hirebridge.connectors.base import REDACTED, PreparedRequest
 from hirebridge.connectors.errors import AuthError, RejectedError
-from hirebridge.connectors.registry import make_connector
 from hirebridge.errors import AppError, NotFound
+from hirebridge.hris.clients import connector_for
 from hirebridge.hris.connections import invalid, resolve_system
 from hirebridge.hris.hire import HireDataMissing, build_hire
 from hirebridge.hris.models import HrisConnection, RemoteRecord
@@ -104,14 +104,7 @@ def preview(session: Session, runtime: Runtime, organization_id: str, body: Prev
     except DecryptionError as exc:
         raise AppError("hris_connection_credentials_invalid", str(exc)) from None
     with httpx.Client(transport=_NoNetwork()) as http:
-        connector = make_connector(
-            connection.system,
-            base_url=connection.base_url,
-            credentials=credentials,
-            field_mapping=dict(connection.field_mapping or {}),
-            settings=dict(connection.settings or {}),
-            http=http,
-        )
+        connector = connector_for(connection, credentials, http)
         try:
             prepared = connector.preview(hire, remote_id)
         except AuthError as exc:

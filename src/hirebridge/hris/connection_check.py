@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from hirebridge.connectors.errors import AuthError, ConnectorError, RejectedError, RetryableError, clip
 from hirebridge.connectors.redaction import redact_exchange
-from hirebridge.connectors.registry import UnsupportedSystem, display_name, make_connector
+from hirebridge.connectors.registry import UnsupportedSystem, display_name
 from hirebridge.connectors.tokens import MemoryTokenStore
-from hirebridge.connectors.transport import make_http_client
 from hirebridge.db.types import iso, utcnow
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob, JobState
-from hirebridge.delivery.ratelimit import RateLimitTimeout, acquire
+from hirebridge.delivery.ratelimit import RateLimitTimeout
+from hirebridge.hris.clients import RATE_WAIT_SECONDS, connector_for, rate_limited_client
 from hirebridge.hris.connections import get_connection
 from hirebridge.hris.push import rate_key
 from hirebridge.orgs.service import get_organization
@@ -36,8 +36,6 @@ from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
 KIND = "hris_test"
-HTTP_TIMEOUT_SECONDS = 20.0
-RATE_WAIT_SECONDS = 10.0
 MAX_KEPT_EXCHANGES = 10
 
 
@@ -82,21 +80,9 @@ def test_connection(runtime: Runtime, organization_id: str, connection_id: str) 
     status: int | None = None
     try:
         credentials = runtime.cipher.decrypt_json(connection.credentials_encrypted)
-        with make_http_client(
-            timeout=HTTP_TIMEOUT_SECONDS,
-            on_exchange=exchanges.append,
-            before_request=lambda: acquire(runtime, rate_key(connection.id), rate, timeout=RATE_WAIT_SECONDS),
-            allow_private_network=runtime.settings.private_network_allowed,
-        ) as http:
-            connector = make_connector(
-                connection.system,
-                base_url=connection.base_url,
-                credentials=credentials,
-                field_mapping=dict(connection.field_mapping or {}),
-                settings=dict(connection.settings or {}),
-                http=http,
-                token_store=MemoryTokenStore(),  # a token of its own: the test proves the current credentials
-            )
+        with rate_limited_client(runtime, connection, exchanges) as http:
+            # A token of its own: the test proves the current credentials.
+            connector = connector_for(connection, credentials, http, MemoryTokenStore())
             status = connector.check()
         category, message = "ok", f"{name} answered HTTP {status}"
     except DecryptionError as exc:

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from hirebridge.connectors.base import PassthroughRefused, PassthroughRequest
 from hirebridge.connectors.errors import AuthError, ConnectorError, clip
-from hirebridge.connectors.registry import UnsupportedSystem, make_connector
-from hirebridge.connectors.transport import make_http_client
+from hirebridge.connectors.registry import UnsupportedSystem
 from hirebridge.db.types import iso, utcnow
 from hirebridge.delivery.models import DeliveryAttempt, DeliveryJob, JobState
-from hirebridge.delivery.ratelimit import RateLimitTimeout, acquire
+from hirebridge.delivery.ratelimit import RateLimitTimeout
+from hirebridge.hris.clients import RATE_WAIT_SECONDS, connector_for, rate_limited_client
 from hirebridge.hris.models import HrisConnection
 from hirebridge.hris.push import rate_key
 from hirebridge.hris.tokens import DbTokenStore
@@ -34,8 +34,6 @@ from hirebridge.runtime import Runtime
 from hirebridge.security import DecryptionError
 
 KIND = "hris_request"
-HTTP_TIMEOUT_SECONDS = 20.0
-RATE_WAIT_SECONDS = 10.0
 MAX_KEPT_EXCHANGES = 10
 MAX_LOG_ROWS = 100
 
@@ -74,22 +72,10 @@ def send(runtime: Runtime, connection: HrisConnection, request: PassthroughReque
         credentials = runtime.cipher.decrypt_json(connection.credentials_encrypted)
     except DecryptionError as exc:
         raise _failed(runtime, request_id, exchanges, "hris_connection_credentials_invalid", str(exc)) from None
-    with make_http_client(
-        timeout=HTTP_TIMEOUT_SECONDS,
-        on_exchange=exchanges.append,
-        before_request=lambda: acquire(runtime, rate_key(connection.id), rate, timeout=RATE_WAIT_SECONDS),
-        allow_private_network=runtime.settings.private_network_allowed,
-    ) as http:
+    with rate_limited_client(runtime, connection, exchanges) as http:
         try:
-            connector = make_connector(
-                connection.system,
-                base_url=connection.base_url,
-                credentials=credentials,
-                field_mapping=dict(connection.field_mapping or {}),
-                settings=dict(connection.settings or {}),
-                http=http,
-                token_store=DbTokenStore(runtime, connection.id),  # the tokens its pushes use, fetched once for all
-            )
+            # The tokens its pushes use, fetched once for all.
+            connector = connector_for(connection, credentials, http, DbTokenStore(runtime, connection.id))
             response = connector.passthrough(request)
         except UnsupportedSystem as exc:
             raise _failed(runtime, request_id, exchanges, "hris_system_not_supported", str(exc)) from None
