@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
+from hirebridge.clihelp import HelpGroup
 from hirebridge.core.cli_import import app as candidates_app
 from hirebridge.hris.cli import app as connections_app
 from hirebridge.hris.cli import pushes_app
@@ -28,7 +28,7 @@ CREATES_DATABASE = {"serve", "db"}
 NEEDS_SECRETS = {"worker", "connections", "pushes"}  # their secrets are checked first, as before
 
 
-class _Hirebridge(TyperGroup):
+class _Hirebridge(HelpGroup):
     """The top-level group: before a command runs, say on stderr which database it uses, and refuse a missing one."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
@@ -76,9 +76,11 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich's boxes cut long option names at 80 columns
     context_settings={"max_content_width": 80},
 )
-orgs_app = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-keys_app = typer.Typer(help="ATS API keys, and secrets for the service's environment.", no_args_is_help=True)
+orgs_app = typer.Typer(cls=HelpGroup, help="Organizations and their credentials.", no_args_is_help=True)
+db_app = typer.Typer(cls=HelpGroup, help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(
+    cls=HelpGroup, help="ATS API keys, and secrets for the service's environment.", no_args_is_help=True
+)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")

@@ -44,6 +44,8 @@ def test_help_fits_80_columns_with_whole_option_names(path: tuple[str, ...], com
     too_long = [line for line in lines if len(line) > 80]
     assert too_long == []
     assert "…" not in result.output
+    cut = [line for line in lines[1:] if line.rstrip().endswith("...")]  # a command's summary cut short by click
+    assert cut == []
     for param in getattr(command, "params", []):
         for option in [*param.opts, *param.secondary_opts]:
             if option.startswith("-"):

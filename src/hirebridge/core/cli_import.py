@@ -13,10 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from hirebridge.clihelp import HelpGroup
 from hirebridge.errors import AppError
 from hirebridge.orgs.cli import app_error, database, err, fail, organization_id
 
-app = typer.Typer(help="Candidates of an organization.", no_args_is_help=True)
+app = typer.Typer(cls=HelpGroup, help="Candidates of an organization.", no_args_is_help=True)
 MAX_ERRORS_SHOWN = 200
 
 

@@ -17,11 +17,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from hirebridge.clihelp import HelpGroup
 from hirebridge.errors import AppError
 from hirebridge.runtime import Runtime
 from hirebridge.settings import MissingSecretError, Settings
 
-app = typer.Typer(help="HRIS connections of an organization.", no_args_is_help=True)
+app = typer.Typer(cls=HelpGroup, help="HRIS connections of an organization.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -168,7 +169,7 @@ def enable(
     typer.echo(json.dumps(answer, indent=2))
 
 
-pushes_app = typer.Typer(help="HRIS pushes that need an operator.", no_args_is_help=True)
+pushes_app = typer.Typer(cls=HelpGroup, help="HRIS pushes that need an operator.", no_args_is_help=True)
 
 
 @pushes_app.command("resolve")

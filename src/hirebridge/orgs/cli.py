@@ -19,13 +19,16 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from hirebridge.clihelp import HelpGroup
 from hirebridge.errors import AppError
 from hirebridge.orgs.permissions import ALL_PERMISSIONS
 
 out = Console(soft_wrap=False, highlight=False, markup=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-partner_clients_app = typer.Typer(help="Partner API clients (OAuth2 client credentials).", no_args_is_help=True)
+partner_clients_app = typer.Typer(
+    cls=HelpGroup, help="Partner API clients (OAuth2 client credentials).", no_args_is_help=True
+)
 
 Org = Annotated[str, typer.Option("--org", help="Organization id.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -233,5 +236,5 @@ def _print_secret(client_id: str, secret: str, as_json: bool, what: str) -> None
 def register(keys_app: typer.Typer) -> None:
     """Add create, list and revoke to ``hirebridge keys`` (beside ``generate``)."""
     keys_app.command("create")(keys_create)
-    keys_app.command("list")(keys_list)
+    keys_app.command("list", short_help="List an organization's ATS API keys (never the keys).")(keys_list)
     keys_app.command("revoke")(keys_revoke)

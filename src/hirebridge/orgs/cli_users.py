@@ -12,10 +12,11 @@ from typing import Annotated
 
 import typer
 
+from hirebridge.clihelp import HelpGroup
 from hirebridge.errors import AppError
 from hirebridge.orgs.cli import app_error, database, err, fail, organization_id
 
-app = typer.Typer(help="Console users (sign-in to /console).", no_args_is_help=True)
+app = typer.Typer(cls=HelpGroup, help="Console users (sign-in to /console).", no_args_is_help=True)
 
 Org = Annotated[str, typer.Option("--org", help="Organization id.")]
 Email = Annotated[str, typer.Argument(help="The user's email address (their sign-in name).")]

@@ -12,10 +12,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hirebridge.clihelp import HelpGroup
 from hirebridge.errors import AppError
 from hirebridge.settings import MissingSecretError, Settings
 
-app = typer.Typer(help="Settings of an organization.", no_args_is_help=True)
+app = typer.Typer(cls=HelpGroup, help="Settings of an organization.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 
 
