@@ -122,10 +122,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
+def _runtime(settings: Settings, *, worker_threads: int | None = None):  # type: ignore[no-untyped-def]
+    """The process's runtime; ``worker_threads`` for `hirebridge worker` (no API: a pool for its threads only)."""
     from hirebridge.runtime import Runtime
 
     try:
+        if worker_threads is not None:
+            return Runtime.from_settings(settings, serves_api=False, worker_threads=worker_threads)
         return Runtime.from_settings(settings)
     except MissingSecretError as exc:
         raise _fail(f"{exc}\nFor a local trial run `hirebridge serve --demo`.") from None
@@ -196,7 +199,7 @@ def worker(
     settings = _settings()
     _configure_logging(settings)
     _metrics_setup(settings, clean=False)
-    runtime = _runtime(settings)
+    runtime = _runtime(settings, worker_threads=threads)
     run_worker_process(runtime, threads, lease_seconds=settings.lease_seconds)
     runtime.close()
 

@@ -14,15 +14,20 @@ from hirebridge.db.engine import autocommit, make_engine, make_session_factory
 from hirebridge.security import Cipher
 from hirebridge.settings import Settings, encryption_keys, signing_key
 
-# Threads of one process that may hold a database connection at once: the API's (anyio's default thread limiter,
-# which FastAPI's ``def`` endpoints and ``run_in_threadpool`` share, is 40 threads) plus the delivery workers'
-# (``workers_in_process``) plus a couple for heartbeats. The pool keeps that many, so no request waits on a new one.
-API_THREADS = 40
+# Connections one process keeps (``HIREBRIDGE_DB_POOL_SIZE`` overrides): 16 for the API's requests (its 40 threads,
+# anyio's default, queue for one when more are busy: on a few CPUs 16 transactions at once keep the database busy,
+# and PostgreSQL's default max_connections of 100 must cover every process), one per delivery worker thread, and 2
+# for heartbeats. The pool has no overflow on PostgreSQL, so no request opens and closes a connection of its own.
+API_CONNECTIONS = 16
 SPARE_CONNECTIONS = 2
 
 
-def pool_size_for(settings: Settings) -> int:
-    return API_THREADS + settings.workers_in_process + SPARE_CONNECTIONS
+def pool_size_for(settings: Settings, *, serves_api: bool = True, worker_threads: int | None = None) -> int:
+    """Connections for a process that serves the API (or not: ``hirebridge worker``) with its worker threads."""
+    if settings.db_pool_size is not None:
+        return settings.db_pool_size
+    threads = settings.workers_in_process if worker_threads is None else worker_threads
+    return (API_CONNECTIONS if serves_api else 0) + threads + SPARE_CONNECTIONS
 
 
 @dataclass
@@ -38,8 +43,11 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
-        engine = make_engine(settings.database_url, pool_size=pool_size_for(settings))
+    def from_settings(
+        cls, settings: Settings, *, serves_api: bool = True, worker_threads: int | None = None
+    ) -> Runtime:
+        pool_size = pool_size_for(settings, serves_api=serves_api, worker_threads=worker_threads)
+        engine = make_engine(settings.database_url, pool_size=pool_size)
         return cls(
             settings=settings,
             engine=engine,

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     workers_in_process: int = Field(
         default=8, ge=0, le=64, description="Delivery worker threads inside `hirebridge serve` (0: none)."
     )
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        description="Database connections each process keeps open (PostgreSQL); default: 16 for a process that serves "
+        "the API, plus one per delivery worker thread, plus 2. Requests beyond it wait for a free one.",
+    )
     lease_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -61,7 +61,7 @@ def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any) 
     else:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        engine = create_engine(url, pool_size=pool_size, max_overflow=max(4, pool_size // 2), **kwargs)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=0, **kwargs)  # bounded: see runtime.py
     _ping_after_idle(engine)
     guard_event_loop(engine, os.environ.get(GUARD_ENV, "warn"))
     return engine
