@@ -31,6 +31,33 @@ HIRE_FIELDS = (
     "pay_type",
 )
 
+
+def clean_text(value: str | None) -> str | None:
+    """A text field as sent: surrounding blanks removed, and an empty one as no value."""
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def hire_values(hire: Hire) -> dict[str, Any]:
+    """Our fields of a hire, formatted as most HRIS APIs take them (ISO dates, the salary with two decimals); a
+    connector replaces the ones its vendor wants otherwise, and its default targets say which are sent."""
+    paid = hire.salary_value is not None
+    return {
+        "first_name": clean_text(hire.first_name),
+        "last_name": clean_text(hire.last_name),
+        "email": clean_text(hire.email),
+        "phone": clean_text(hire.phone),
+        "job_title": clean_text(hire.job_title),
+        "department": clean_text(hire.department),
+        "location": clean_text(hire.location),
+        "employment_type": clean_text(hire.employment_type),
+        "start_date": hire.start_date.isoformat() if hire.start_date else None,
+        "salary": f"{hire.salary_value:.2f}" if paid else None,
+        "salary_period": clean_text(hire.salary_period) if paid else None,
+    }
+
+
 _VENDOR_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,199}$")
 _MAX_MAPPING_ENTRIES = 200
 

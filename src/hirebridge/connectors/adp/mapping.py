@@ -16,7 +16,7 @@ from typing import Any
 
 from hirebridge.connectors.base import Hire
 from hirebridge.connectors.errors import RejectedError
-from hirebridge.connectors.fieldmap import map_fields
+from hirebridge.connectors.fieldmap import hire_values, map_fields
 
 ROOT = "applicantOnboarding"
 GIVEN = "applicantPersonalProfile.birthName.givenName"
@@ -47,19 +47,7 @@ _LISTS = {"personalEmail": (PERSONAL_EMAILS, "emailUri"), "businessEmail": (BUSI
 
 def build_payload(hire: Hire, field_mapping: Mapping[str, Any]) -> dict[str, Any]:
     email = (hire.email or "").strip().lower() or None  # see connector: ADP's OData eq is exact
-    values: dict[str, Any] = {
-        "first_name": _text(hire.first_name),
-        "last_name": _text(hire.last_name),
-        "email": email,
-        "phone": _text(hire.phone),
-        "job_title": _text(hire.job_title),
-        "department": _text(hire.department),
-        "location": _text(hire.location),
-        "employment_type": _text(hire.employment_type),
-        "start_date": hire.start_date.isoformat() if hire.start_date else None,
-        "salary": f"{hire.salary_value:.2f}" if hire.salary_value is not None else None,
-        "salary_period": _text(hire.salary_period) if hire.salary_value is not None else None,
-    }
+    values = hire_values(hire) | {"email": email}
     flat = map_fields(hire, values, DEFAULT_TARGETS, field_mapping)
     problems = []
     if not flat.get(GIVEN) or not flat.get(FAMILY):
@@ -117,9 +105,3 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
             raise RejectedError(f"field_mapping gives {path!r} a value, but other mapped fields sit inside it")
         node[parts[-1]] = value
     return nested
-
-
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip() or None

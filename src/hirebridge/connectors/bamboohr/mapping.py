@@ -13,7 +13,7 @@ from typing import Any
 
 from hirebridge.connectors.base import Hire
 from hirebridge.connectors.errors import RejectedError
-from hirebridge.connectors.fieldmap import map_fields
+from hirebridge.connectors.fieldmap import clean_text, hire_values, map_fields
 
 DEFAULT_TARGETS: dict[str, str | None] = {
     "first_name": "firstName",
@@ -59,16 +59,8 @@ def _values(hire: Hire) -> dict[str, Any]:
     per = PAY_PER.get((hire.salary_period or "Year").strip().lower())
     if hire.salary_value is not None and per is None:
         raise RejectedError(f"salary period {hire.salary_period!r} is not one of Year, Month, Week, Day, Hour")
-    return {
-        "first_name": _text(hire.first_name),
-        "last_name": _text(hire.last_name),
-        "email": _text(hire.email),
-        "phone": _text(hire.phone),
-        "job_title": _text(hire.job_title),
-        "department": _text(hire.department),
-        "location": _text(hire.location),
-        "employment_type": EMPLOYMENT_STATUS.get(hire.employment_type or "", _text(hire.employment_type)),
-        "start_date": hire.start_date.isoformat() if hire.start_date else None,
+    return hire_values(hire) | {
+        "employment_type": EMPLOYMENT_STATUS.get(hire.employment_type or "", clean_text(hire.employment_type)),
         "salary": _pay_rate(hire.salary_value, hire.salary_currency),
         "salary_period": per if hire.salary_value is not None else None,
         "pay_type": PAY_TYPE[per] if hire.salary_value is not None and per else None,
@@ -83,9 +75,3 @@ def _pay_rate(value: decimal.Decimal | None, currency: str | None) -> str | None
     amount = f"{value.quantize(decimal.Decimal('0.01')):f}"
     code = (currency or "").strip().upper()
     return f"{amount} {code}" if code else amount
-
-
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip() or None

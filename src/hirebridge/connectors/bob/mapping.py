@@ -13,7 +13,7 @@ from typing import Any
 
 from hirebridge.connectors.base import Hire
 from hirebridge.connectors.errors import RejectedError
-from hirebridge.connectors.fieldmap import map_fields
+from hirebridge.connectors.fieldmap import hire_values, map_fields
 
 DEFAULT_TARGETS: dict[str, str | None] = {
     "first_name": "firstName",
@@ -37,19 +37,7 @@ NOT_UPDATABLE = ("work", "email")
 
 
 def build_payload(hire: Hire, field_mapping: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "first_name": _text(hire.first_name),
-        "last_name": _text(hire.last_name),
-        "email": _text(hire.email),
-        "phone": _text(hire.phone),
-        "job_title": _text(hire.job_title),
-        "department": _text(hire.department),
-        "location": _text(hire.location),
-        "start_date": hire.start_date.isoformat() if hire.start_date else None,
-        # Sent only when mapped (to a custom field, say): Bob keeps pay in its salaries table.
-        "salary": f"{hire.salary_value:.2f}" if hire.salary_value is not None else None,
-        "salary_period": _text(hire.salary_period) if hire.salary_value is not None else None,
-    }
+    values = hire_values(hire)  # salary goes only where mapped: Bob keeps pay in its salaries table
     flat = map_fields(hire, values, DEFAULT_TARGETS, field_mapping)
     if not flat.get("work.site"):
         default_site = settings.get("defaultSite")
@@ -97,9 +85,3 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
 def update_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a create payload that ``PUT /v1/people/{id}`` accepts."""
     return {key: value for key, value in payload.items() if key not in NOT_UPDATABLE}
-
-
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip() or None

@@ -15,7 +15,7 @@ from typing import Any
 
 from hirebridge.connectors.base import Hire
 from hirebridge.connectors.errors import RejectedError
-from hirebridge.connectors.fieldmap import map_fields
+from hirebridge.connectors.fieldmap import hire_values, map_fields
 
 CUSTOM = re.compile(r"^dynamic_\d{1,18}$")
 DEFAULT_TARGETS: dict[str, str | None] = {
@@ -36,19 +36,7 @@ DEFAULT_TARGETS: dict[str, str | None] = {
 
 
 def build_payload(hire: Hire, field_mapping: Mapping[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "first_name": _text(hire.first_name),
-        "last_name": _text(hire.last_name),
-        "email": _text(hire.email),
-        "phone": _text(hire.phone),
-        "job_title": _text(hire.job_title),
-        "department": _text(hire.department),
-        "location": _text(hire.location),
-        "employment_type": _text(hire.employment_type),
-        "start_date": hire.start_date.isoformat() if hire.start_date else None,
-        "salary": f"{hire.salary_value:.2f}" if hire.salary_value is not None else None,
-        "salary_period": _text(hire.salary_period) if hire.salary_value is not None else None,
-    }
+    values = hire_values(hire)
     flat = map_fields(hire, values, DEFAULT_TARGETS, field_mapping)
     problems = []
     if not flat.get("first_name") or not flat.get("last_name"):
@@ -71,9 +59,3 @@ def build_payload(hire: Hire, field_mapping: Mapping[str, Any]) -> dict[str, Any
     if custom:
         employee["custom_attributes"] = custom
     return {"employee": employee}
-
-
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip() or None

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from hirebridge.connectors.base import Hire
 from hirebridge.connectors.errors import RejectedError
-from hirebridge.connectors.fieldmap import map_fields
+from hirebridge.connectors.fieldmap import hire_values, map_fields
 
 BSVC = "urn:com.workday/bsvc"
 VERSION = "v31.2"
@@ -108,14 +108,7 @@ def _digest(candidate_id: str) -> str:
 
 def build_payload(hire: Hire, field_mapping: Mapping[str, Any], settings: WorkdaySettings) -> dict[str, Any]:
     """Everything the requests need, as JSON-safe values (the push keeps nothing of it; the preview shows it)."""
-    values = {
-        "first_name": _text(hire.first_name),
-        "last_name": _text(hire.last_name),
-        "email": _text(hire.email),
-        "phone": _text(hire.phone),
-        "job_title": _text(hire.job_title),
-        "start_date": hire.start_date.isoformat() if hire.start_date else None,
-    }
+    values = hire_values(hire)  # DEFAULT_TARGETS send the ones Workday's pre-hire takes; a mapping may add others
     fields = map_fields(hire, values, DEFAULT_TARGETS, field_mapping)
     unknown = sorted(set(fields) - TARGETS)
     if unknown:
@@ -277,9 +270,3 @@ def _custom(hire: Hire, name: str) -> str | None:
     if not text or len(text) > 100:
         raise RejectedError(f"custom field {name} must be a Workday ID of 1-100 characters")
     return text
-
-
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip() or None
